@@ -1,0 +1,3 @@
+"""Supplier EDI Gateway."""
+
+__version__ = "0.1.0"
