@@ -1,0 +1,85 @@
+"""Engine and sessions. One engine per process, made on first use, never at import.
+
+SQLite gets WAL and a busy timeout so the SFTP server, the web app and workers can
+share one file; PostgreSQL is used as configured by ``DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+_lock = threading.Lock()
+_engines: dict[tuple[int, str], tuple[Engine, sessionmaker]] = {}
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")  # a committed document survives power loss
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def sessions(url: str) -> sessionmaker:
+    """The session factory for ``url`` in this process (re-made after a fork)."""
+    key = (os.getpid(), url)
+    with _lock:
+        if key not in _engines:
+            engine = make_engine(url)
+            _engines[key] = (engine, sessionmaker(engine, expire_on_commit=False))
+        return _engines[key][1]
+
+
+def engine_for(url: str) -> Engine:
+    sessions(url)
+    return _engines[(os.getpid(), url)][0]
+
+
+@contextmanager
+def session_scope(url: str) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any exception."""
+    session = sessions(url)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def dispose_all() -> None:
+    with _lock:
+        for (pid, _url), (engine, _factory) in list(_engines.items()):
+            if pid == os.getpid():
+                engine.dispose()
+        _engines.clear()
+
+
+def _after_fork_in_child() -> None:
+    # Pooled connections belong to the parent; a forked RQ work horse must not reuse them.
+    for (_pid, _url), (engine, _factory) in list(_engines.items()):
+        engine.dispose(close=False)
+    _engines.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
