@@ -1,0 +1,82 @@
+"""Receive a file from any channel: store the original, record it, then enqueue its id.
+
+This is the only way bytes enter the gateway. ``receive`` returns once the blob is
+fsynced and the row committed; only then may a channel tell the sender "received"
+(SFTP close OK, HTTP 202, AS2 MDN). If Redis is down at that moment the document is
+still safe: it stays ``received`` and the sweeper enqueues it later.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from gateway.bootstrap import Runtime
+from gateway.domain.status import DocumentStatus
+from gateway.routing import queues
+from gateway.store.models import Document, utcnow
+
+log = logging.getLogger("gateway.intake")
+
+
+class DocumentTooLarge(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Receipt:
+    document_id: str
+    correlation_id: str
+    sha256: str
+    enqueued: bool
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex}"
+
+
+def receive(rt: Runtime, data: bytes, *, channel: str, filename: str, partner_id: str | None) -> Receipt:
+    """Store ``data`` durably and queue it for processing."""
+    if len(data) > rt.settings.max_document_bytes:
+        raise DocumentTooLarge(f"{len(data)} bytes is over the {rt.settings.max_document_bytes}-byte limit")
+    sha = rt.blobs.put(data)
+    document_id = new_id("doc")
+    correlation_id = new_id("cor")
+    with rt.session() as s:
+        s.add(
+            Document(
+                id=document_id,
+                partner_id=partner_id,
+                channel=channel,
+                filename=filename[-255:],
+                sha256=sha,
+                size=len(data),
+                status=DocumentStatus.RECEIVED,
+                correlation_id=correlation_id,
+                received_at=utcnow(),
+                errors=[],
+            )
+        )
+    log.info(
+        "document received",
+        extra={"document_id": document_id, "correlation_id": correlation_id, "partner_id": partner_id,
+               "channel": channel, "bytes": len(data)},
+    )
+    return Receipt(document_id, correlation_id, sha, enqueue_processing(rt, document_id))
+
+
+def enqueue_processing(rt: Runtime, document_id: str) -> bool:
+    """Put the document on the ``process`` queue; False (and a log line) if Redis is away."""
+    try:
+        rt.queue("process").enqueue_call(
+            "gateway.routing.jobs.process_document",
+            args=(document_id,),
+            job_id=queues.job_id("process", document_id, uuid.uuid4().hex[:8]),
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+        )
+        return True
+    except Exception as exc:  # the sweeper will find the document still `received`
+        log.warning("could not enqueue %s for processing: %s", document_id, exc)
+        return False

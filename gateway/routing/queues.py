@@ -1,0 +1,55 @@
+"""RQ queues on Redis. Redis is transport, not truth: jobs carry ids only (claim check),
+use the JSON serializer (never pickle), and the database says what happened.
+"""
+
+from __future__ import annotations
+
+import re
+
+from redis import Redis
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
+from rq import Queue
+from rq.serializers import JSONSerializer
+
+# Served in this order by every worker: critical ERP deliveries first, then document
+# processing and acks, and only then the non-critical targets.
+QUEUE_ORDER = ("erp", "process", "acks", "planning", "notify")
+_JOB_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+class RedisPolicyError(RuntimeError):
+    """Redis is configured so that it may drop jobs; the gateway refuses to use it."""
+
+
+def connect(url: str) -> Redis:
+    return Redis.from_url(
+        url,
+        retry=Retry(ExponentialBackoff(cap=2, base=0.1), 3),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        socket_connect_timeout=5,
+        health_check_interval=30,
+    )
+
+
+def check_eviction_policy(redis: Redis) -> None:
+    """Refuse a Redis that may evict keys: an evicted job is a lost document (rq #1280)."""
+    try:
+        policy = redis.config_get("maxmemory-policy").get("maxmemory-policy", "noeviction")
+    except Exception:  # managed Redis may forbid CONFIG; nothing to check then
+        return
+    if policy != "noeviction":
+        raise RedisPolicyError(
+            f"Redis maxmemory-policy is {policy!r}; set it to 'noeviction' so queued jobs are never evicted"
+        )
+
+
+def queue(name: str, redis: Redis) -> Queue:
+    return Queue(name, connection=redis, serializer=JSONSerializer, default_timeout=600)
+
+
+def job_id(*parts: str) -> str:
+    """An RQ job id from ``parts``, restricted to the characters RQ accepts."""
+    return _JOB_ID_UNSAFE.sub("_", "-".join(parts))[:200]
