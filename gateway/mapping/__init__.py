@@ -1,0 +1,31 @@
+"""Translation maps and the message translator (X12 -> canonical events).
+
+Public API::
+
+    SourceContext(partner_id, document_id, received_at, correlation_id)
+    translate_x12(interchange, context, *, partner_maps_dir=None) -> list[dict]
+    TranslationError, MapFileError
+    load_maps(partner_maps_dir=None) -> MapSet; load_map(path) -> TranslationMap
+    validate_all_maps() -> list[TranslationMap]      # start-up and CI
+    run_map_tests(partner_id=None) -> list[MapTestResult]  # ``gateway maps test``
+"""
+
+from gateway.events.envelope import SourceContext
+from gateway.mapping.evaluate import TranslationError
+from gateway.mapping.loader import MapSet, load_map, load_maps, validate_all_maps
+from gateway.mapping.maptests import MapTestResult, run_map_tests
+from gateway.mapping.translator import translate_x12
+from gateway.mapping.yamlsource import MapFileError
+
+__all__ = [
+    "MapFileError",
+    "MapSet",
+    "MapTestResult",
+    "SourceContext",
+    "TranslationError",
+    "load_map",
+    "load_maps",
+    "run_map_tests",
+    "translate_x12",
+    "validate_all_maps",
+]

@@ -1,0 +1,119 @@
+"""The event envelope: deterministic ids, source references, validation.
+
+Every canonical event is a JSON-ready dict::
+
+    {event_id, type, partner_id, occurred_at, received_at, correlation_id,
+     source: {document_id, format, transaction_set, version,
+              interchange_control_number, group_control_number,
+              transaction_control_number},
+     payload}
+
+``event_id`` is a uuid5 of partner + ISA13 + GS06 + ST02 + type + ordinal: the same
+document reprocessed yields the same ids, so adapters can use it as their
+idempotency key. A uuid string uses only ``[0-9a-f-]``, which RQ accepts in job ids.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from gateway.events.fields import IsoDateTime
+from gateway.events.payloads import PAYLOAD_SCHEMAS
+
+# Fixed namespace: changing it would change every event id ever issued.
+EVENT_ID_NAMESPACE = uuid.UUID("6f1c2a52-3c0e-5b8e-9f5d-2b7e0c1d4a90")
+
+
+@dataclass(frozen=True)
+class SourceContext:
+    """What the caller knows about a received document that the document itself doesn't."""
+
+    partner_id: str
+    document_id: str
+    received_at: datetime  # timezone-aware
+    correlation_id: str
+
+
+def event_id(partner_id: str, *keys: str, event_type: str, ordinal: int = 0) -> str:
+    """A deterministic id from the partner, the control numbers, the type and an ordinal.
+
+    For X12 ``keys`` are ISA13, GS06, ST02; for XML, the document's own payload id.
+    ``ordinal`` tells apart several events of one type from one source.
+    """
+    name = "|".join([partner_id, *keys, event_type, str(ordinal)])
+    return str(uuid.uuid5(EVENT_ID_NAMESPACE, name))
+
+
+class SourceSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    document_id = fields.String(required=True)
+    format = fields.String(required=True, validate=validate.OneOf(("x12", "cxml", "ubl", "derived")))
+    transaction_set = fields.String(required=True, allow_none=True)
+    version = fields.String(required=True, allow_none=True)
+    interchange_control_number = fields.String(required=True, allow_none=True)
+    group_control_number = fields.String(required=True, allow_none=True)
+    transaction_control_number = fields.String(required=True, allow_none=True)
+
+
+class EventSchema(Schema):
+    """The envelope; the payload is checked by its type's schema in :func:`validate_event`."""
+
+    class Meta:
+        unknown = RAISE
+
+    event_id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]+$"))
+    type = fields.String(required=True, validate=validate.OneOf(sorted(PAYLOAD_SCHEMAS)))
+    partner_id = fields.String(required=True)
+    occurred_at = IsoDateTime(required=True, aware=True)
+    received_at = IsoDateTime(required=True, aware=True)
+    correlation_id = fields.String(required=True)
+    source = fields.Nested(SourceSchema, required=True)
+    payload = fields.Dict(required=True)
+
+
+def validate_event(event: dict) -> dict:
+    """Return ``{}`` when ``event`` is a valid canonical event, else marshmallow's error dict."""
+    errors = EventSchema().validate(event)
+    schema = PAYLOAD_SCHEMAS.get(event.get("type", ""))
+    if schema is not None and isinstance(event.get("payload"), dict):
+        payload_errors = schema().validate(event["payload"])
+        if payload_errors:
+            errors["payload"] = payload_errors
+    return errors
+
+
+def check_event(event: dict) -> dict:
+    """Validate ``event`` and return it unchanged; raise ``ValidationError`` when invalid."""
+    errors = validate_event(event)
+    if errors:
+        raise ValidationError(errors)
+    return event
+
+
+def make_event(
+    *,
+    event_type: str,
+    context: SourceContext,
+    source: dict,
+    payload: dict,
+    occurred_at: str,
+    id_keys: tuple[str, ...],
+    ordinal: int = 0,
+) -> dict:
+    """Build an envelope around ``payload`` (not yet validated: call :func:`check_event`)."""
+    return {
+        "event_id": event_id(context.partner_id, *id_keys, event_type=event_type, ordinal=ordinal),
+        "type": event_type,
+        "partner_id": context.partner_id,
+        "occurred_at": occurred_at,
+        "received_at": context.received_at.isoformat(),
+        "correlation_id": context.correlation_id,
+        "source": {"document_id": context.document_id, **source},
+        "payload": payload,
+    }

@@ -1,0 +1,226 @@
+"""Payload schemas of the canonical events (DESIGN §3), one marshmallow schema each.
+
+These are the contract with every ERP and planning adapter. Unknown keys are
+rejected, so a typo in a map fails its map test instead of reaching an ERP.
+Optional fields may be ``null``; the fields DESIGN §3 names are always present.
+"""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from gateway.events.fields import DateOrDateTime, DecimalString, IsoDate
+
+ACK_TYPES = ("accepted", "accepted_with_changes", "rejected")
+LINE_STATUSES = (
+    "accepted",
+    "accepted_with_changes",
+    "backordered",
+    "rejected",
+    "deleted",
+    "on_hold",
+)
+
+
+def _opt(field_cls, **kwargs):
+    """An optional, nullable field (the common case for business data)."""
+    return field_cls(required=False, allow_none=True, **kwargs)
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class PartySchema(_Strict):
+    name = _opt(fields.String)
+    id = _opt(fields.String)
+    id_qualifier = _opt(fields.String)
+    address_lines = _opt(fields.List, cls_or_instance=fields.String())
+    city = _opt(fields.String)
+    state = _opt(fields.String)
+    postal_code = _opt(fields.String)
+    country = _opt(fields.String)
+
+
+class OrderLineSchema(_Strict):
+    line_number = fields.String(required=True)
+    buyer_part = _opt(fields.String)
+    vendor_part = _opt(fields.String)
+    upc = _opt(fields.String)
+    item_number = _opt(fields.String)
+    description = _opt(fields.String)
+    quantity = DecimalString(required=True)
+    uom = _opt(fields.String)
+    unit_price = _opt(DecimalString)
+    requested_date = _opt(IsoDate)
+
+
+class PurchaseOrderSchema(_Strict):
+    """``purchase_order.received`` (inbound 850) and ``purchase_order.issued`` (outbound)."""
+
+    po_number = fields.String(required=True)
+    po_date = IsoDate(required=True, allow_none=True)
+    purpose = _opt(fields.String)
+    order_type = _opt(fields.String)
+    currency = _opt(fields.String)
+    buyer = _opt(fields.Nested, nested=PartySchema)
+    ship_to = _opt(fields.Nested, nested=PartySchema)
+    bill_to = _opt(fields.Nested, nested=PartySchema)
+    vendor = _opt(fields.Nested, nested=PartySchema)
+    requested_date = _opt(IsoDate)
+    total_amount = _opt(DecimalString)
+    lines = fields.List(fields.Nested(OrderLineSchema), required=True)
+
+
+class AckLineSchema(_Strict):
+    line_number = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(LINE_STATUSES))
+    status_code = _opt(fields.String)
+    buyer_part = _opt(fields.String)
+    vendor_part = _opt(fields.String)
+    item_number = _opt(fields.String)
+    ordered_quantity = _opt(DecimalString)
+    quantity = _opt(DecimalString)
+    uom = _opt(fields.String)
+    unit_price = _opt(DecimalString)
+    scheduled_date = _opt(IsoDate)
+
+
+class PurchaseOrderAckSchema(_Strict):
+    """``purchase_order.acknowledged`` (855, cXML ConfirmationRequest, UBL OrderResponse)."""
+
+    po_number = fields.String(required=True)
+    ack_type = fields.String(required=True, validate=validate.OneOf(ACK_TYPES))
+    ack_type_code = _opt(fields.String)
+    ack_date = IsoDate(required=True, allow_none=True)
+    po_date = _opt(IsoDate)
+    supplier_order_number = _opt(fields.String)
+    currency = _opt(fields.String)
+    lines = fields.List(fields.Nested(AckLineSchema), required=True)
+
+
+class CarrierSchema(_Strict):
+    scac = _opt(fields.String)
+    name = _opt(fields.String)
+    mode = _opt(fields.String)
+
+
+class ShippedLineSchema(_Strict):
+    line_number = _opt(fields.String)
+    buyer_part = _opt(fields.String)
+    vendor_part = _opt(fields.String)
+    upc = _opt(fields.String)
+    item_number = _opt(fields.String)
+    quantity_shipped = DecimalString(required=True)
+    uom = _opt(fields.String)
+    quantity_ordered = _opt(DecimalString)
+
+
+class ShippedOrderSchema(_Strict):
+    po_number = fields.String(required=True)
+    lines = fields.List(fields.Nested(ShippedLineSchema), required=True)
+
+
+class ShipmentSchema(_Strict):
+    """``shipment.noticed`` (856, cXML ShipNoticeRequest, UBL DespatchAdvice)."""
+
+    shipment_id = fields.String(required=True)
+    shipped_at = DateOrDateTime(required=True, allow_none=True)
+    expected_delivery = DateOrDateTime(required=True, allow_none=True)
+    carrier = fields.Nested(CarrierSchema, required=True, allow_none=True)
+    tracking_numbers = fields.List(fields.String(), required=True)
+    ship_from = fields.Nested(PartySchema, required=True, allow_none=True)
+    ship_to = fields.Nested(PartySchema, required=True, allow_none=True)
+    orders = fields.List(fields.Nested(ShippedOrderSchema), required=True)
+    package_count = fields.Integer(required=True, allow_none=True, strict=True)
+    bill_of_lading = _opt(fields.String)
+
+
+class InvoiceLineSchema(_Strict):
+    line_number = _opt(fields.String)
+    buyer_part = _opt(fields.String)
+    vendor_part = _opt(fields.String)
+    upc = _opt(fields.String)
+    item_number = _opt(fields.String)
+    description = _opt(fields.String)
+    quantity = DecimalString(required=True)
+    uom = _opt(fields.String)
+    unit_price = DecimalString(required=True, allow_none=True)
+    amount = DecimalString(required=True, allow_none=True)
+
+
+class ChargeSchema(_Strict):
+    type = fields.String(required=True, validate=validate.OneOf(("allowance", "charge")))
+    code = _opt(fields.String)
+    description = _opt(fields.String)
+    amount = DecimalString(required=True, allow_none=True)
+
+
+class InvoiceSchema(_Strict):
+    """``invoice.received`` (810, cXML InvoiceDetailRequest, UBL Invoice)."""
+
+    invoice_number = fields.String(required=True)
+    invoice_date = IsoDate(required=True, allow_none=True)
+    po_number = fields.String(required=True, allow_none=True)
+    po_date = _opt(IsoDate)
+    currency = _opt(fields.String)
+    bill_to = _opt(fields.Nested, nested=PartySchema)
+    remit_to = _opt(fields.Nested, nested=PartySchema)
+    lines = fields.List(fields.Nested(InvoiceLineSchema), required=True)
+    charges = fields.List(fields.Nested(ChargeSchema), required=True)
+    tax_total = DecimalString(required=True, allow_none=True)
+    total_amount = DecimalString(required=True)
+
+
+class DeliveryDateChangedSchema(_Strict):
+    """``delivery_date.changed``: derived from an 855/856 against the PO."""
+
+    po_number = fields.String(required=True)
+    line_number = fields.String(required=True, allow_none=True)
+    previous_date = IsoDate(required=True)
+    new_date = IsoDate(required=True)
+    days_late = fields.Integer(required=True, strict=True)
+    source_type = _opt(fields.String)
+
+
+class InvoiceDiscrepancySchema(_Strict):
+    """``invoice.discrepancy``: derived from an 810 against the PO and the ASNs."""
+
+    po_number = fields.String(required=True)
+    invoice_number = fields.String(required=True)
+    line_number = fields.String(required=True)
+    field = fields.String(required=True, validate=validate.OneOf(("quantity", "unit_price")))
+    ordered = DecimalString(required=True, allow_none=True)
+    shipped = DecimalString(required=True, allow_none=True)
+    invoiced = DecimalString(required=True, allow_none=True)
+
+
+class AckStatusSchema(_Strict):
+    """``ack.received`` / ``ack.overdue``: a 997/999 for a document we sent."""
+
+    document_id = fields.String(required=True)
+    status = fields.String(required=True)
+    errors = fields.List(fields.Dict(), required=True)
+
+
+class DocumentRejectedSchema(_Strict):
+    """``document.rejected``: any rejection, with its reasons."""
+
+    document_id = fields.String(required=True)
+    reason = fields.String(required=True)
+    errors = fields.List(fields.Dict(), required=True)
+
+
+PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
+    "purchase_order.received": PurchaseOrderSchema,
+    "purchase_order.issued": PurchaseOrderSchema,
+    "purchase_order.acknowledged": PurchaseOrderAckSchema,
+    "shipment.noticed": ShipmentSchema,
+    "invoice.received": InvoiceSchema,
+    "delivery_date.changed": DeliveryDateChangedSchema,
+    "invoice.discrepancy": InvoiceDiscrepancySchema,
+    "ack.received": AckStatusSchema,
+    "ack.overdue": AckStatusSchema,
+    "document.rejected": DocumentRejectedSchema,
+}

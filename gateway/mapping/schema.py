@@ -1,0 +1,228 @@
+"""The shape of a translation map, checked with marshmallow when the map loads.
+
+A map file (YAML)::
+
+    transaction_set: "855"          # ST01
+    version: "004010"               # the GS08 it was written for
+    compatible: ["003*", "004*"]    # other GS08 values it serves (fnmatch patterns)
+    event: purchase_order.acknowledged
+    timezone: UTC                   # for X12 times that carry no zone
+    loops:   {PO1: {members: [PID, ACK, DTM]}, N1: {members: [N3, N4]}}
+    tables:  {ack_type: {AC: accepted_with_changes, AD: accepted}}
+    payload: {po_number: {from: BAK03, required: true}, lines: {each: PO1, fields: {...}}}
+
+A partner map adds ``inherits: <base map id>`` and states only what differs.
+
+Payload nodes: a string is a path; ``{from|value|concat|count|sum, transform,
+table, on_missing, default, required}`` is a value rule; ``{fields, scope}`` is an
+object; ``{each, fields}`` a list of objects, ``{each}`` alone a list of values.
+"""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from gateway.events.payloads import PAYLOAD_SCHEMAS
+from gateway.mapping.functions import FUNCTIONS, INT, PATH
+from gateway.mapping.paths import PathSyntaxError, parse_path
+
+ON_MISSING = ("error", "keep", "null")
+
+
+def _check_path(text: object) -> None:
+    try:
+        parse_path(text)  # type: ignore[arg-type]
+    except PathSyntaxError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+class PathField(fields.Field):
+    """A path, or with ``many`` a path or a list of paths (tried in order)."""
+
+    def __init__(self, *, many: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.many = many
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        items = value if self.many and isinstance(value, list) else [value]
+        if not items or (isinstance(value, list) and not self.many):
+            raise ValidationError("expected a path" + (" or a list of paths" if self.many else ""))
+        for item in items:
+            if not isinstance(item, str):
+                raise ValidationError(f"expected a path string, got {item!r}")
+            _check_path(item)
+        return list(items) if self.many else value
+
+
+class TransformField(fields.Field):
+    """``name`` or ``[name, {name: {arg: value}}]`` with names from the whitelist only."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        steps = value if isinstance(value, list) else [value]
+        out = []
+        for step in steps:
+            name, args = (step, {}) if isinstance(step, str) else _one_key(step)
+            fn = FUNCTIONS.get(name)
+            if fn is None:
+                raise ValidationError(f"unknown function {name!r}; allowed: {', '.join(sorted(FUNCTIONS))}")
+            if not isinstance(args, dict):
+                raise ValidationError(f"{name}: arguments must be a mapping")
+            checked = {}
+            for arg, raw in args.items():
+                kind = fn.params.get(arg)
+                if kind is None:
+                    raise ValidationError(f"{name}: unknown argument {arg!r}; allowed: {sorted(fn.params)}")
+                if kind == INT:
+                    if not str(raw).isdigit():
+                        raise ValidationError(f"{name}.{arg}: expected a whole number, got {raw!r}")
+                    raw = int(raw)
+                elif kind == PATH:
+                    _check_path(raw)
+                checked[arg] = raw
+            out.append((name, checked))
+        return out
+
+
+def _one_key(step: object) -> tuple[str, object]:
+    if isinstance(step, dict) and len(step) == 1:
+        return next(iter(step.items()))
+    raise ValidationError(f"a transform step is a name or {{name: {{args}}}}, got {step!r}")
+
+
+class RuleSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    from_ = PathField(many=True, data_key="from")
+    value = fields.String()
+    concat = fields.List(PathField())
+    sep = fields.String(load_default=" ")
+    count = PathField()
+    sum = PathField()
+    transform = TransformField(load_default=list)
+    table = fields.String()
+    on_missing = fields.String(load_default="error", validate=validate.OneOf(ON_MISSING))
+    default = fields.String()
+    required = fields.Boolean(load_default=False)
+
+    @validates_schema
+    def _one_source(self, data, **kwargs):
+        sources = [k for k in ("from_", "value", "concat", "count", "sum") if k in data]
+        if len(sources) > 1:
+            raise ValidationError("give only one of from/value/concat/count/sum")
+        if not sources and "default" not in data:
+            raise ValidationError("a value needs from, value, concat, count, sum or default")
+
+
+class NodeField(fields.Field):
+    """One payload node: a path string, a value rule, an object, or a list."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = {"from": value}
+        if not isinstance(value, dict):
+            raise ValidationError("expected a path, a rule, {fields: ...} or {each: ...}")
+        if "each" in value:
+            return {"kind": "list", **ListSchema().load(value)}
+        if "fields" in value:
+            return {"kind": "object", **ObjectSchema().load(value)}
+        return {"kind": "value", **RuleSchema().load(value)}
+
+
+class FieldsMap(fields.Field):
+    """``{output name: node}``; errors are keyed by output name."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, dict) or not value:
+            raise ValidationError("expected a non-empty mapping of output field -> node")
+        out, errors = {}, {}
+        for name, node in value.items():
+            if node is None:  # deleted by a partner override
+                continue
+            try:
+                out[name] = NodeField()._deserialize(node, name, value)
+            except ValidationError as exc:
+                errors[name] = exc.messages
+        if errors:
+            raise ValidationError(errors)
+        return out
+
+
+class ObjectSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    fields_ = FieldsMap(required=True, data_key="fields")
+    scope = PathField(many=True)
+    required = fields.Boolean(load_default=False)
+
+
+class ListSchema(RuleSchema):
+    """``each`` selects loops (with ``fields``) or values (without); rule keys apply per value."""
+
+    class Meta:
+        unknown = RAISE
+
+    each = PathField(many=True, required=True)
+    fields_ = FieldsMap(data_key="fields")
+
+    @validates_schema
+    def _one_source(self, data, **kwargs):
+        if any(k in data for k in ("from_", "value", "concat", "count", "sum")):
+            raise ValidationError("a list takes its items from 'each' only")
+
+
+class LoopSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    members = fields.Raw(load_default=list)
+    excluded = fields.List(fields.String(), load_default=list)
+    hierarchical = fields.Boolean(load_default=False)
+    loops = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict)
+
+    @validates_schema
+    def _members(self, data, **kwargs):
+        members = data.get("members")
+        if members != "*" and not (isinstance(members, list) and all(isinstance(m, str) for m in members)):
+            raise ValidationError({"members": ["a list of segment tags, or '*' for any"]})
+        errors = {}
+        for tag, sub in data.get("loops", {}).items():
+            try:
+                LoopSchema().load(sub or {})
+            except ValidationError as exc:
+                errors[tag] = exc.messages
+        if errors:
+            raise ValidationError({"loops": errors})
+
+
+class MapSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    inherits = fields.String()
+    format = fields.String(load_default="x12", validate=validate.OneOf(("x12",)))
+    description = fields.String()
+    transaction_set = fields.String(required=True)
+    version = fields.String(required=True, validate=validate.Regexp(r"^\d{6}"))
+    compatible = fields.List(fields.String(), load_default=list)
+    event = fields.String(required=True, validate=validate.OneOf(sorted(PAYLOAD_SCHEMAS)))
+    timezone = fields.String(load_default="UTC")
+    loops = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict)
+    tables = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(keys=fields.String(), values=fields.String(allow_none=True)),
+        load_default=dict,
+    )
+    payload = FieldsMap(required=True)
+
+    @validates_schema
+    def _loops(self, data, **kwargs):
+        errors = {}
+        for tag, sub in data.get("loops", {}).items():
+            try:
+                LoopSchema().load(sub or {})
+            except ValidationError as exc:
+                errors[tag] = exc.messages
+        if errors:
+            raise ValidationError({"loops": errors})
