@@ -55,6 +55,7 @@ def receive(rt: Runtime, data: bytes, *, channel: str, filename: str, partner_id
                 status=DocumentStatus.RECEIVED,
                 correlation_id=correlation_id,
                 received_at=utcnow(),
+                queued_at=utcnow(),
                 errors=[],
             )
         )
@@ -63,7 +64,11 @@ def receive(rt: Runtime, data: bytes, *, channel: str, filename: str, partner_id
         extra={"document_id": document_id, "correlation_id": correlation_id, "partner_id": partner_id,
                "channel": channel, "bytes": len(data)},
     )
-    return Receipt(document_id, correlation_id, sha, enqueue_processing(rt, document_id))
+    enqueued = enqueue_processing(rt, document_id)
+    if not enqueued:  # let the sweeper pick it up on its next pass instead of after a lease
+        with rt.session() as s:
+            s.get(Document, document_id).queued_at = None
+    return Receipt(document_id, correlation_id, sha, enqueued)
 
 
 def enqueue_processing(rt: Runtime, document_id: str) -> bool:

@@ -67,7 +67,8 @@ class Document(Base):
     duplicate_of: Mapped[str | None] = mapped_column(ForeignKey("documents.id"))
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     processed_at: Mapped[datetime | None]
-    lease_until: Mapped[datetime | None]  # set while a worker processes it
+    lease_until: Mapped[datetime | None]  # a worker holds it until then
+    queued_at: Mapped[datetime | None]  # last put on a queue; the sweeper re-queues stale ones
 
     transactions: Mapped[list[TransactionSetRecord]] = relationship(
         back_populates="document", order_by="TransactionSetRecord.id"
@@ -164,7 +165,8 @@ class DeliveryRecord(Base):
     response_status: Mapped[int | None] = mapped_column(Integer)
     response_body: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    lease_until: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]  # a worker holds it until then
+    queued_at: Mapped[datetime | None]  # last put on a queue; the sweeper re-queues stale ones
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None]
 

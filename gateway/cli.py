@@ -1,0 +1,277 @@
+"""The ``gateway`` command. Exit codes: 0 ok, 1 the document is invalid or the command
+failed, 2 bad usage (DESIGN §4)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+def _print_json(obj) -> None:
+    print(json.dumps(obj, indent=2, sort_keys=False, default=str))
+
+
+def _runtime():
+    from gateway.bootstrap import bootstrap
+
+    return bootstrap()
+
+
+def cmd_up(args) -> int:
+    from gateway.roles import start_all
+
+    gw = start_all()
+    s = gw.settings
+    print("Supplier EDI Gateway is up.")
+    print(f"  data directory   {s.home}")
+    print(f"  database         {s.database_url}")
+    print(f"  redis            {s.redis_url}{' (embedded)' if gw.redis else ''}")
+    print(f"  SFTP             sftp -P {gw.sftp.port} <partner>@{s.host}   host key {gw.sftp.fingerprint}")
+    print(f"  HTTP             http://{s.host}:{gw.http.port}/healthz   /metrics")
+    if gw.demo_erp:
+        print(f"  demo ERP         http://{s.host}:{gw.http.port}/demo/erp   (no GATEWAY_ERP_URL: events are posted here)")
+    else:
+        print(f"  ERP              {s.erp_url}")
+    print(f"  worker           pid {gw.worker.pid}")
+    print("  partners         " + ", ".join(sorted(_runtime_partners(s))))
+    print("Authorize a key:   gateway partners authorize demo ~/.ssh/id_ed25519.pub")
+    print("Press Ctrl-C to stop.", flush=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(1):
+        if gw.worker.poll() is not None:
+            print(f"the worker exited with {gw.worker.returncode}; stopping", file=sys.stderr)
+            gw.stop()
+            return EXIT_FAILED
+    gw.stop()
+    return EXIT_OK
+
+
+def _runtime_partners(settings) -> list[str]:
+    from gateway.domain.partner import load_partners
+
+    return list(load_partners(settings.partners_dir))
+
+
+def cmd_worker(args) -> int:
+    from gateway.bootstrap import runtime
+    from gateway.roles import run_worker
+
+    run_worker(runtime(), burst=args.burst)
+    return EXIT_OK
+
+
+def cmd_sftp(args) -> int:
+    from gateway.transports.sftp import SFTPService
+
+    svc = SFTPService(_runtime()).start()
+    print(f"SFTP on {svc.host}:{svc.port}, host key {svc.fingerprint}", flush=True)
+    _wait_for_signal()
+    svc.stop()
+    return EXIT_OK
+
+
+def cmd_web(args) -> int:
+    from gateway.roles import HttpService
+
+    rt = _runtime()
+    http = HttpService(rt, demo_erp=args.demo_erp).start()
+    print(f"HTTP on http://{rt.settings.host}:{http.port}", flush=True)
+    _wait_for_signal()
+    http.stop()
+    return EXIT_OK
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+
+
+def cmd_db_upgrade(args) -> int:
+    from gateway.config import load_settings
+    from gateway.store.migrate import current_revision, upgrade
+
+    settings = load_settings()
+    upgrade(settings.database_url)
+    print(f"database at revision {current_revision(settings.database_url)}")
+    return EXIT_OK
+
+
+def cmd_partners_list(args) -> int:
+    rt = _runtime()
+    rows = [{"id": p.id, "name": p.name, "isa": f"{p.x12.qualifier}/{p.x12.id}", "ack": p.x12.ack}
+            for p in rt.partners.values()]
+    if args.json:
+        _print_json(rows)
+    else:
+        for r in rows:
+            print(f"{r['id']:<16} {r['isa']:<20} {r['name']}")
+    return EXIT_OK
+
+
+def cmd_partners_authorize(args) -> int:
+    from gateway.transports.sftp_auth import PublicKeyError, authorize_key
+
+    rt = _runtime()
+    try:
+        text = Path(args.keyfile).expanduser().read_text()
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.keyfile}: {exc.strerror}") from None
+    try:
+        fp = authorize_key(rt, args.partner, text)
+    except PublicKeyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{fp} may now log in over SFTP as {args.partner!r}")
+    return EXIT_OK
+
+
+def cmd_documents_list(args) -> int:
+    from gateway.store.views import document_summary, list_documents
+
+    rt = _runtime()
+    with rt.session() as s:
+        docs = [document_summary(d) for d in list_documents(s, status=args.status, partner_id=args.partner,
+                                                             limit=args.limit)]
+    if args.json:
+        _print_json(docs)
+    else:
+        for d in docs:
+            print(f"{d['id']}  {d['received_at'][:19]}  {d['partner_id'] or '-':<10} {d['format']:<7} "
+                  f"{d['status']:<9} {d['filename']}")
+    return EXIT_OK
+
+
+def cmd_documents_show(args) -> int:
+    from gateway.store.models import Document
+    from gateway.store.views import document_detail
+
+    rt = _runtime()
+    with rt.session() as s:
+        doc = s.get(Document, args.id)
+        if doc is None:
+            print(f"error: no document {args.id!r}", file=sys.stderr)
+            return EXIT_FAILED
+        detail = document_detail(doc)
+    if args.json:
+        _print_json(detail)
+        return EXIT_OK
+    print(f"{detail['id']}  {detail['status']}  from {detail['partner_id']} via {detail['channel']}: {detail['filename']}")
+    if detail["reason"]:
+        print(f"  reason: {detail['reason']}")
+    for t in detail["transaction_sets"]:
+        print(f"  {t['set_id']} #{t['control_number']} (group {t['group_control_number']}): {t['status']}")
+        for e in t["errors"]:
+            print(f"    - {e['message']}")
+    for a in detail["acks"]:
+        print(f"  ack {a['kind']} ISA13 {a['interchange_control_number']}: {a['status']} {a['destination'] or ''}")
+    for e in detail["events"]:
+        states = ", ".join(f"{d['adapter']} {d['status']}" for d in e["deliveries"]) or "no routes"
+        print(f"  event {e['type']} {e['event_id']}: {states}")
+    return EXIT_OK
+
+
+def cmd_demo_erp_list(args) -> int:
+    from gateway.web.demo_erp import list_postings
+
+    postings = list_postings(_runtime())
+    if args.json:
+        _print_json(postings)
+    else:
+        for p in postings:
+            payload = p["event"].get("payload", {})
+            key = payload.get("po_number") or payload.get("shipment_id") or payload.get("invoice_number") or ""
+            print(f"{p['received_at'][:19]}  {p['event_type']:<30} {key:<14} {p['idempotency_key']}")
+    return EXIT_OK
+
+
+def cmd_sweep(args) -> int:
+    from gateway.routing.outbox import sweep
+
+    _print_json(sweep(_runtime()))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gateway", description="Supplier EDI Gateway")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="start everything with embedded defaults").set_defaults(func=cmd_up)
+    w = sub.add_parser("worker", help="run an RQ worker (all queues, critical first)")
+    w.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    w.set_defaults(func=cmd_worker)
+    sub.add_parser("sftp", help="run the SFTP server alone").set_defaults(func=cmd_sftp)
+    web = sub.add_parser("web", help="run the HTTP server alone")
+    web.add_argument("--demo-erp", action="store_true", help="also serve the demo ERP receiver")
+    web.set_defaults(func=cmd_web)
+    sub.add_parser("sweep", help="re-queue work the database says is waiting").set_defaults(func=cmd_sweep)
+
+    db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+
+    partners = sub.add_parser("partners", help="trading partners").add_subparsers(dest="partners_command", required=True)
+    pl = partners.add_parser("list")
+    pl.add_argument("--json", action="store_true")
+    pl.set_defaults(func=cmd_partners_list)
+    pa = partners.add_parser("authorize", help="let an SSH public key log in over SFTP as the partner")
+    pa.add_argument("partner")
+    pa.add_argument("keyfile")
+    pa.set_defaults(func=cmd_partners_authorize)
+
+    docs = sub.add_parser("documents", help="received documents").add_subparsers(dest="documents_command", required=True)
+    dl = docs.add_parser("list")
+    dl.add_argument("--json", action="store_true")
+    dl.add_argument("--status", choices=["received", "accepted", "rejected", "duplicate"])
+    dl.add_argument("--partner")
+    dl.add_argument("--limit", type=int, default=100)
+    dl.set_defaults(func=cmd_documents_list)
+    ds = docs.add_parser("show")
+    ds.add_argument("id")
+    ds.add_argument("--json", action="store_true")
+    ds.set_defaults(func=cmd_documents_show)
+
+    demo = sub.add_parser("demo-erp", help="the built-in demo ERP receiver").add_subparsers(dest="demo_command",
+                                                                                           required=True)
+    dp = demo.add_parser("list", help="what the demo ERP was sent")
+    dp.add_argument("--json", action="store_true")
+    dp.set_defaults(func=cmd_demo_erp_list)
+
+    from gateway.cli_documents import register
+
+    register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return EXIT_USAGE if exc.code else EXIT_OK
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:
+        from gateway.config import ConfigError
+        from gateway.domain.partner import PartnerConfigError
+
+        if isinstance(exc, ConfigError | PartnerConfigError):
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        raise

@@ -1,0 +1,33 @@
+"""Send a recorded acknowledgment through the partner's channel (SFTP ``/outbound``)."""
+
+from __future__ import annotations
+
+import logging
+
+from gateway.bootstrap import Runtime
+from gateway.domain.status import AckStatus
+from gateway.store.models import AckRecord, utcnow
+from gateway.transports.outbound import write_outbound
+
+log = logging.getLogger("gateway.acks")
+
+
+def ack_filename(record: AckRecord) -> str:
+    return f"{record.kind}_{record.interchange_control_number}.x12"
+
+
+def send(rt: Runtime, ack_id: int) -> str:
+    """Write the ack file and mark it sent. Re-running it rewrites the same file name."""
+    with rt.session() as s:
+        record = s.get(AckRecord, ack_id)
+        if record is None:
+            return "missing"
+        if record.status == AckStatus.SENT:
+            return "already sent"
+        partner_id = record.document.partner_id
+        if not partner_id:
+            return "no partner"
+        path = write_outbound(rt.settings, partner_id, ack_filename(record), record.text.encode("ascii", "replace"))
+        record.status, record.sent_at, record.destination = AckStatus.SENT, utcnow(), f"sftp:{partner_id}/outbound/{path.name}"
+    log.info("ack %s sent to %s", ack_id, path)
+    return "sent"

@@ -1,0 +1,94 @@
+"""Process one received document: detect, identify the partner, check the envelopes,
+acknowledge, translate, and record events with their deliveries (the outbox).
+
+Runs in an RQ worker, from the original bytes in the blob store, so it can run again
+after a crash: a document is claimed with a lease; events have deterministic ids, so a
+second run finds them instead of adding new ones. Everything it decides is committed
+in ONE transaction; only after that are acks and deliveries put on their queues.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import or_, update
+
+from gateway.bootstrap import Runtime
+from gateway.domain.status import DocumentStatus
+from gateway.processing.detect import Format, describe_start, detect
+from gateway.processing.x12_interchange import InterchangeOutcome, process_interchange
+from gateway.routing.outbox import relay
+from gateway.store.models import Document, utcnow
+
+log = logging.getLogger("gateway.processing")
+
+
+def claim(rt: Runtime, document_id: str) -> bool:
+    now = utcnow()
+    with rt.session() as s:
+        result = s.execute(
+            update(Document)
+            .where(Document.id == document_id, Document.status == DocumentStatus.RECEIVED,
+                   or_(Document.lease_until.is_(None), Document.lease_until < now))
+            .values(lease_until=now + timedelta(seconds=rt.settings.lease_seconds))
+        )
+        return result.rowcount == 1
+
+
+def process(rt: Runtime, document_id: str) -> str:
+    """Returns the document's status afterwards, or ``skipped`` if it was not ours to do."""
+    if not claim(rt, document_id):
+        return "skipped"
+    with rt.session() as s:
+        doc = s.get(Document, document_id)
+        data = rt.blobs.get(doc.sha256)
+        fmt = detect(data)
+        doc.format = fmt.value
+        outcomes: list[InterchangeOutcome] = []
+        if fmt is Format.X12:
+            outcomes = _process_x12(rt, s, doc, data)
+        elif fmt is Format.XML:
+            _reject(doc, "XML documents (cXML, UBL) are stored but not yet translated by this gateway version")
+        else:
+            _reject(doc, f"not an X12 interchange or an XML document: it starts with '{describe_start(data)}'")
+        doc.processed_at, doc.lease_until = utcnow(), None
+        status = doc.status
+        s.flush()
+        deliveries = [(d.id, d.queue) for o in outcomes for d in o.deliveries]
+        ack_ids = [a.id for o in outcomes for a in o.acks]
+    relay(rt, deliveries, ack_ids)
+    log.info("document %s processed: %s, %d acks, %d deliveries", document_id, status, len(ack_ids), len(deliveries))
+    return status
+
+
+def _reject(doc: Document, reason: str, errors: list[dict] | None = None) -> None:
+    doc.status, doc.reason = DocumentStatus.REJECTED, reason
+    doc.errors = errors or [{"code": "NOT_PROCESSABLE", "message": reason, "segment_id": None,
+                             "segment_index": None, "element": None}]
+
+
+def _process_x12(rt: Runtime, s, doc: Document, data: bytes) -> list[InterchangeOutcome]:
+    from gateway.x12.reader import read_x12
+
+    result = read_x12(data)
+    file_errors = [f for f in result.findings if f.is_error and f.interchange_index is None]
+    if not result.is_x12 or not result.interchanges:
+        messages = [f.message for f in file_errors] or ["no ISA interchange header could be read"]
+        _reject(doc, "not a readable X12 interchange: " + "; ".join(messages[:3]),
+                [f.to_dict() for f in result.findings if f.is_error])
+        return []
+    outcomes = [process_interchange(rt, s, doc, result, i, data) for i in range(len(result.interchanges))]
+    doc.errors = [f.to_dict() for f in result.findings if f.is_error][:500]
+    statuses = {o.status for o in outcomes}
+    if statuses == {DocumentStatus.DUPLICATE}:
+        doc.status = DocumentStatus.DUPLICATE
+        doc.duplicate_of = outcomes[0].duplicate_of
+        doc.reason = f"the same interchange was already received as {doc.duplicate_of}; its ack was sent again"
+    elif DocumentStatus.ACCEPTED in statuses:
+        doc.status = DocumentStatus.ACCEPTED
+        rejected = [o.reason for o in outcomes if o.reason]
+        doc.reason = "; ".join(rejected) or None
+    else:
+        _reject(doc, "; ".join(o.reason for o in outcomes if o.reason) or "rejected", doc.errors)
+    return outcomes

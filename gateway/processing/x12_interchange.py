@@ -1,0 +1,211 @@
+"""One received interchange: identify the partner, dedupe, acknowledge, translate, record.
+
+The caller owns the database transaction; this module only adds rows to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy import select
+
+from gateway.bootstrap import Runtime
+from gateway.domain.partner import PartnerProfile, find_by_sender
+from gateway.domain.status import AckStatus, DeliveryStatus, DocumentStatus, TransactionStatus
+from gateway.processing.control_numbers import DatabaseControlNumbers
+from gateway.routing.routes import routes_for
+from gateway.store.models import (
+    AckRecord,
+    DeliveryRecord,
+    Document,
+    EventRecord,
+    InterchangeRecord,
+    TransactionSetRecord,
+    utcnow,
+)
+from gateway.x12.findings import Finding, FindingCode, Level
+from gateway.x12.model import FunctionalGroup, Interchange, TransactionSet
+
+log = logging.getLogger("gateway.processing")
+
+ACK_GROUPS = {"FA"}  # inbound 997/999 are never acknowledged (X12: "shall not be acknowledged")
+
+
+@dataclass
+class InterchangeOutcome:
+    status: DocumentStatus
+    reason: str | None = None
+    acks: list[AckRecord] = field(default_factory=list)
+    deliveries: list[DeliveryRecord] = field(default_factory=list)
+    duplicate_of: str | None = None
+
+
+def process_interchange(rt: Runtime, s, doc: Document, result, index: int, data: bytes) -> InterchangeOutcome:
+    ic = result.interchanges[index]
+    sha = hashlib.sha256(data[ic.start:ic.end or len(data)]).hexdigest()
+    partner, problem = identify_partner(rt, doc, ic)
+    if partner is None:
+        s.add(_interchange_row(doc, ic, sha, DocumentStatus.REJECTED))
+        return InterchangeOutcome(DocumentStatus.REJECTED, problem)
+    if doc.partner_id is None:
+        doc.partner_id = partner.id
+
+    extra: list[Finding] = []
+    original = s.scalar(
+        select(InterchangeRecord).where(
+            InterchangeRecord.partner_id == partner.id,
+            InterchangeRecord.sender_id == ic.sender_id,
+            InterchangeRecord.control_number == ic.control_number,
+            InterchangeRecord.document_id != doc.id,
+            InterchangeRecord.status != DocumentStatus.DUPLICATE,
+        ).order_by(InterchangeRecord.id)
+    )
+    if original is not None and original.sha256 == sha:
+        return _duplicate(s, doc, ic, sha, original)
+    if original is not None:
+        extra.append(Finding(
+            FindingCode.DUPLICATE_INTERCHANGE_CONTROL_NUMBER,
+            f"ISA13 {ic.control_number} was already used by document {original.document_id} "
+            "with different content",
+            interchange_index=index,
+        ))
+
+    acks = _acknowledge(rt, s, doc, result, index, partner, extra)
+    envelope_errors = [f for f in list(result.findings) + extra
+                       if f.is_error and f.interchange_index == index and f.level is Level.INTERCHANGE]
+    outcome = InterchangeOutcome(DocumentStatus.ACCEPTED, acks=acks)
+    accepted = 0
+    for group in ic.groups:
+        for ts in group.transactions:
+            ok, reason = _process_set(rt, s, doc, result, index, ic, group, ts, partner, envelope_errors, outcome)
+            accepted += ok
+            if reason:
+                outcome.reason = reason if outcome.reason is None else f"{outcome.reason}; {reason}"
+    if envelope_errors or accepted == 0:
+        outcome.status = DocumentStatus.REJECTED
+        if envelope_errors:
+            outcome.reason = "; ".join(f.message for f in envelope_errors)
+        outcome.reason = outcome.reason or "no transaction set could be accepted"
+    s.add(_interchange_row(doc, ic, sha, outcome.status, partner.id))
+    return outcome
+
+
+def identify_partner(rt: Runtime, doc: Document, ic: Interchange) -> tuple[PartnerProfile | None, str | None]:
+    """The partner that sent ``ic``: it must match the channel's login, and address us."""
+    partner = find_by_sender(rt.partners, ic.sender_qualifier, ic.sender_id)
+    sender = f"{ic.sender_qualifier}/{ic.sender_id}"
+    if doc.partner_id and (partner is None or partner.id != doc.partner_id):
+        logged_in = rt.partners.get(doc.partner_id)
+        expected = f"{logged_in.x12.qualifier}/{logged_in.x12.id}" if logged_in else "?"
+        return None, (f"the interchange says it is from {sender} (ISA05/ISA06), but it arrived from partner "
+                      f"{doc.partner_id!r}, whose id is {expected}")
+    if partner is None:
+        return None, f"unknown sender {sender} (ISA05/ISA06): no partner profile has this id"
+    us = (partner.our_x12.qualifier, partner.our_x12.id)
+    if (ic.receiver_qualifier, ic.receiver_id) != us:
+        return None, (f"the interchange is addressed to {ic.receiver_qualifier}/{ic.receiver_id} (ISA07/ISA08); "
+                      f"{partner.id} should address us as {us[0]}/{us[1]}")
+    return partner, None
+
+
+def _duplicate(s, doc: Document, ic: Interchange, sha: str, original: InterchangeRecord) -> InterchangeOutcome:
+    """Same bytes again: nothing is delivered, and the original acks go out again."""
+    s.add(_interchange_row(doc, ic, sha, DocumentStatus.DUPLICATE, original.partner_id))
+    acks = []
+    for old in s.scalars(select(AckRecord).where(AckRecord.document_id == original.document_id,
+                                                 AckRecord.interchange_control_number.isnot(None))):
+        ack = AckRecord(document_id=doc.id, kind=old.kind, interchange_control_number=old.interchange_control_number,
+                        text=old.text, status=AckStatus.PENDING)
+        s.add(ack)
+        acks.append(ack)
+    s.flush()
+    return InterchangeOutcome(DocumentStatus.DUPLICATE, acks=acks, duplicate_of=original.document_id)
+
+
+def _acknowledge(rt, s, doc, result, index, partner: PartnerProfile, extra) -> list[AckRecord]:
+    from gateway.acks import build_acknowledgments
+
+    if partner.x12.ack == "none":
+        return []
+    ic = result.interchanges[index]
+    prefer = None if partner.x12.ack == "auto" else partner.x12.ack
+    built = build_acknowledgments(
+        result, index, our_qualifier=ic.receiver_qualifier, our_id=ic.receiver_id,
+        control_numbers=DatabaseControlNumbers(s), prefer=prefer, extra_findings=extra,
+    )
+    records = [AckRecord(document_id=doc.id, kind=a.kind, interchange_control_number=str(a.interchange_control_number),
+                         text=a.text, status=AckStatus.PENDING) for a in built]
+    s.add_all(records)
+    s.flush()
+    return records
+
+
+def _set_errors(result, index: int, group: FunctionalGroup, ts: TransactionSet) -> list[Finding]:
+    """Errors in the set itself, or in its group's envelope (which reject every set in it)."""
+    group_errors = [f for f in result.findings_for(index, group.control_number)
+                    if f.is_error and f.level is Level.GROUP]
+    return group_errors + [f for f in result.findings_for(index, group.control_number, ts.control_number)
+                           if f.is_error and f.level is not Level.GROUP]
+
+
+def _process_set(rt, s, doc, result, index, ic, group, ts, partner, envelope_errors, outcome) -> tuple[bool, str | None]:
+    errors = envelope_errors + _set_errors(result, index, group, ts)
+    row = TransactionSetRecord(
+        document_id=doc.id, interchange_control_number=ic.control_number, group_control_number=group.control_number,
+        functional_id=group.functional_id, version=group.version, set_id=ts.set_id, control_number=ts.control_number,
+        status=TransactionStatus.ACCEPTED, errors=[f.to_dict() for f in errors][:200],
+    )
+    s.add(row)
+    if errors:
+        row.status = TransactionStatus.REJECTED
+        return False, f"{ts.set_id} {ts.control_number}: {errors[0].message}"
+    if group.functional_id in ACK_GROUPS:
+        return True, None  # reconciliation of inbound acks is not done yet; kept as accepted
+    try:
+        events = translate_set(rt, doc, ic, group, ts, partner)
+    except Exception as exc:
+        from gateway.mapping import TranslationError
+
+        if not isinstance(exc, TranslationError):
+            raise
+        row.status = TransactionStatus.REJECTED
+        row.errors = [{"code": "TRANSLATION_FAILED", "message": str(exc), "segment_id": None,
+                       "segment_index": None, "element": None}]
+        return False, f"{ts.set_id} {ts.control_number}: {exc}"
+    for body in events:
+        outcome.deliveries.extend(record_event(rt, s, doc, body))
+    return True, None
+
+
+def translate_set(rt, doc, ic, group, ts, partner: PartnerProfile) -> list[dict]:
+    from gateway.mapping import SourceContext, translate_x12
+
+    single = replace(ic, groups=[replace(group, transactions=[ts])])
+    context = SourceContext(partner_id=partner.id, document_id=doc.id, received_at=doc.received_at,
+                            correlation_id=doc.correlation_id)
+    return translate_x12(single, context, partner_maps_dir=partner.maps_dir)
+
+
+def record_event(rt: Runtime, s, doc: Document, body: dict) -> list[DeliveryRecord]:
+    """Store an event and its deliveries (the outbox), unless a reprocess already did."""
+    if s.get(EventRecord, body["event_id"]) is not None:
+        return []
+    s.add(EventRecord(event_id=body["event_id"], type=body["type"], partner_id=body.get("partner_id"),
+                      document_id=doc.id, body=body))
+    now = utcnow()
+    deliveries = []
+    for route in routes_for(body["type"], rt.settings):
+        d = DeliveryRecord(id=f"{body['event_id']}-{route.adapter}", event_id=body["event_id"], adapter=route.adapter,
+                           queue=route.queue, status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now,
+                           queued_at=now)
+        s.add(d)
+        deliveries.append(d)
+    return deliveries
+
+
+def _interchange_row(doc: Document, ic: Interchange, sha: str, status, partner_id: str | None = None):
+    return InterchangeRecord(document_id=doc.id, partner_id=partner_id or doc.partner_id,
+                             sender_qualifier=ic.sender_qualifier, sender_id=ic.sender_id,
+                             control_number=ic.control_number, sha256=sha, status=status)

@@ -1,0 +1,97 @@
+"""The outbox relay and the sweeper.
+
+Deliveries and acks are rows written in the same transaction as the document's new
+state. After that commit the relay puts their ids on RQ. If Redis was away, a job was
+lost (Redis flushed, worker killed) or a worker died holding a lease, the sweeper finds
+the row still pending in the database and queues it again. A claim (lease) in the
+database makes sure only one worker acts on a row at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+
+from gateway.bootstrap import Runtime
+from gateway.domain.status import AckStatus, DeliveryStatus, DocumentStatus
+from gateway.intake.receive import enqueue_processing
+from gateway.routing import queues
+from gateway.store.models import AckRecord, DeliveryRecord, Document, utcnow
+
+log = logging.getLogger("gateway.routing")
+
+
+def enqueue_delivery(rt: Runtime, delivery_id: str, queue_name: str, delay: timedelta | None = None) -> bool:
+    try:
+        q = rt.queue(queue_name)
+        jid = queues.job_id("deliver", delivery_id, str(random.getrandbits(32)))
+        kwargs = dict(job_id=jid, result_ttl=3600, failure_ttl=7 * 24 * 3600)
+        if delay and delay.total_seconds() > 0:
+            q.enqueue_in(delay, "gateway.routing.jobs.deliver", delivery_id, **kwargs)
+        else:
+            q.enqueue_call("gateway.routing.jobs.deliver", args=(delivery_id,), **kwargs)
+        return True
+    except Exception as exc:
+        log.warning("could not enqueue delivery %s: %s", delivery_id, exc)
+        return False
+
+
+def enqueue_ack(rt: Runtime, ack_id: int) -> bool:
+    try:
+        rt.queue("acks").enqueue_call(
+            "gateway.routing.jobs.send_ack", args=(ack_id,),
+            job_id=queues.job_id("ack", str(ack_id), str(random.getrandbits(32))), result_ttl=3600,
+        )
+        return True
+    except Exception as exc:
+        log.warning("could not enqueue ack %s: %s", ack_id, exc)
+        return False
+
+
+def relay(rt: Runtime, deliveries: list[tuple[str, str]], ack_ids: list[int]) -> None:
+    """Queue freshly committed outbox rows: ``deliveries`` as (id, queue) pairs."""
+    for ack_id in ack_ids:
+        enqueue_ack(rt, ack_id)
+    for delivery_id, queue_name in deliveries:
+        enqueue_delivery(rt, delivery_id, queue_name)
+
+
+def sweep(rt: Runtime, limit: int = 500) -> dict[str, int]:
+    """Re-queue everything the database says is waiting but nobody holds. Safe to run anywhere, often."""
+    now = utcnow()
+    stale = now - timedelta(seconds=rt.settings.lease_seconds)
+    free = or_(Document.lease_until.is_(None), Document.lease_until < now)
+    counts = {"documents": 0, "deliveries": 0, "acks": 0}
+    with rt.session() as s:
+        docs = s.scalars(
+            select(Document.id).where(
+                Document.status == DocumentStatus.RECEIVED, free,
+                or_(Document.queued_at.is_(None), Document.queued_at < stale),
+            ).limit(limit)
+        ).all()
+        if docs:
+            s.execute(update(Document).where(Document.id.in_(docs)).values(queued_at=now))
+        dfree = or_(DeliveryRecord.lease_until.is_(None), DeliveryRecord.lease_until < now)
+        dels = s.execute(
+            select(DeliveryRecord.id, DeliveryRecord.queue).where(
+                DeliveryRecord.status == DeliveryStatus.PENDING, DeliveryRecord.next_attempt_at <= now, dfree,
+                or_(DeliveryRecord.queued_at.is_(None), DeliveryRecord.queued_at < stale),
+            ).limit(limit)
+        ).all()
+        if dels:
+            s.execute(update(DeliveryRecord).where(DeliveryRecord.id.in_([d[0] for d in dels])).values(queued_at=now))
+        acks = s.scalars(
+            select(AckRecord.id).where(AckRecord.status == AckStatus.PENDING, AckRecord.created_at < stale).limit(limit)
+        ).all()
+    for doc_id in docs:
+        counts["documents"] += enqueue_processing(rt, doc_id)
+    for delivery_id, queue_name in dels:
+        counts["deliveries"] += enqueue_delivery(rt, delivery_id, queue_name)
+    for ack_id in acks:
+        counts["acks"] += enqueue_ack(rt, ack_id)
+    if any(counts.values()):
+        log.info("sweeper re-queued %s", counts)
+    return counts

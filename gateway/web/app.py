@@ -1,0 +1,26 @@
+"""The Flask application factory. ``create_app(rt)`` builds the app around a runtime;
+nothing connects at import time."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from gateway.bootstrap import Runtime, bootstrap
+
+
+def create_app(rt: Runtime | None = None, *, demo_erp: bool = False) -> Flask:
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = 55 * 1024 * 1024
+    app.extensions["gateway"] = rt or bootstrap()
+    from gateway.web import health
+
+    app.register_blueprint(health.bp)
+    if demo_erp:
+        from gateway.web import demo_erp as demo
+
+        app.register_blueprint(demo.bp)
+    return app
+
+
+def runtime_of(app: Flask) -> Runtime:
+    return app.extensions["gateway"]

@@ -1,0 +1,139 @@
+"""Intake -> RQ -> processing -> 997 + canonical event -> ERP over HTTP, in process, on a
+real Redis and on both databases (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from support import SAMPLES
+
+import gateway.bootstrap as bootstrap_module
+from gateway.bootstrap import bootstrap
+from gateway.config import load_settings
+from gateway.intake.receive import receive
+from gateway.roles import run_worker
+from gateway.routing.outbox import sweep
+from gateway.store.migrate import upgrade
+from gateway.store.models import DeliveryRecord, Document
+from gateway.store.views import document_detail
+
+SAMPLE_855 = SAMPLES / "855" / "855_004010_acme_accepted_with_changes.edi"
+
+
+@pytest.fixture
+def rt(tmp_path, database_url, redis_url, erp_receiver, monkeypatch):
+    env = {
+        "GATEWAY_HOME": str(tmp_path / "home"),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "GATEWAY_ERP_URL": erp_receiver.url,
+        "GATEWAY_DELIVERY_BACKOFF": "0.05",
+        "GATEWAY_DELIVERY_MAX_ATTEMPTS": "3",
+    }
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setattr(bootstrap_module, "_runtime", None)  # jobs build theirs from this environment
+    settings = load_settings()
+    upgrade(settings.database_url)
+    return bootstrap(settings)
+
+
+def drain(rt, rounds: int = 20) -> None:
+    """Run the worker until the queues are empty and nothing is waiting for a retry."""
+    for _ in range(rounds):
+        run_worker(rt, burst=True)
+        time.sleep(0.1)
+        with rt.session() as s:
+            pending = s.query(DeliveryRecord).filter(DeliveryRecord.status == "pending").count()
+            received = s.query(Document).filter(Document.status == "received").count()
+        if not pending and not received:
+            return
+        rt.settings = rt.settings.with_overrides(lease_seconds=0.01)
+        sweep(rt)
+
+
+def show(rt, document_id: str) -> dict:
+    with rt.session() as s:
+        return document_detail(s.get(Document, document_id))
+
+
+def test_855_reaches_the_erp_once_and_a_997_goes_back(rt, erp_receiver):
+    receipt = receive(rt, SAMPLE_855.read_bytes(), channel="sftp", filename=SAMPLE_855.name, partner_id="demo")
+    assert receipt.enqueued
+    drain(rt)
+
+    doc = show(rt, receipt.document_id)
+    assert doc["status"] == "accepted", doc["reason"]
+    assert [t["set_id"] for t in doc["transaction_sets"]] == ["855"]
+    [event] = doc["events"]
+    assert event["type"] == "purchase_order.acknowledged"
+    assert [d["status"] for d in event["deliveries"]] == ["delivered"]
+
+    assert erp_receiver.keys() == [event["event_id"]]
+    body = erp_receiver.posts[0]["body"]
+    assert body["payload"]["po_number"] == "4500012345"
+    assert [line["line_number"] for line in body["payload"]["lines"]] == ["1", "2", "3"]
+
+    outbound = list((rt.settings.sftp_root / "demo" / "outbound").iterdir())
+    assert len(outbound) == 1
+    ack = outbound[0].read_text()
+    assert "AK1*PR*101" in ack and "AK9*A*1*1*1" in ack
+    assert doc["ack"]["kind"] == "997" and doc["ack"]["status"] == "sent"
+
+
+def test_the_same_file_twice_is_a_duplicate_and_is_not_posted_again(rt, erp_receiver):
+    first = receive(rt, SAMPLE_855.read_bytes(), channel="sftp", filename="a.edi", partner_id="demo")
+    drain(rt)
+    second = receive(rt, SAMPLE_855.read_bytes(), channel="sftp", filename="b.edi", partner_id="demo")
+    drain(rt)
+    dup = show(rt, second.document_id)
+    assert dup["status"] == "duplicate"
+    assert dup["duplicate_of"] == first.document_id
+    assert dup["events"] == []
+    assert len(erp_receiver.posts) == 1
+    # the original 997 is sent again, byte for byte
+    assert dup["acks"][0]["text"] == show(rt, first.document_id)["acks"][0]["text"]
+
+
+def test_a_file_that_is_not_x12_is_stored_and_rejected_with_a_reason(rt, erp_receiver):
+    data = b"Hello, this is a PDF invoice, honestly.\n"
+    receipt = receive(rt, data, channel="sftp", filename="invoice.txt", partner_id="demo")
+    drain(rt)
+    doc = show(rt, receipt.document_id)
+    assert doc["status"] == "rejected"
+    assert "not an X12 interchange" in doc["reason"] and "Hello, this is" in doc["reason"]
+    assert rt.blobs.get(doc["sha256"]) == data  # nothing lost
+    assert erp_receiver.posts == []
+
+
+def test_an_interchange_from_another_sender_than_the_login_is_rejected(rt, erp_receiver):
+    data = SAMPLE_855.read_bytes().replace(b"ACMESUPPLY     ", b"SOMEONEELSE    ", 1)
+    receipt = receive(rt, data, channel="sftp", filename="spoof.edi", partner_id="demo")
+    drain(rt)
+    doc = show(rt, receipt.document_id)
+    assert doc["status"] == "rejected"
+    assert "ZZ/SOMEONEELSE" in doc["reason"] and "'demo'" in doc["reason"]
+    assert erp_receiver.posts == []
+
+
+def test_an_erp_that_fails_then_recovers_gets_the_event_once_with_the_same_key(rt, erp_receiver):
+    erp_receiver.script = [500, 503]
+    receipt = receive(rt, SAMPLE_855.read_bytes(), channel="sftp", filename="a.edi", partner_id="demo")
+    drain(rt, rounds=40)
+    [event] = show(rt, receipt.document_id)["events"]
+    assert [p["status"] for p in erp_receiver.posts] == [500, 503, 200]
+    assert set(erp_receiver.keys()) == {event["event_id"]}
+    [delivery] = event["deliveries"]
+    assert delivery["status"] == "delivered" and delivery["attempts"] == 3
+
+
+def test_an_erp_refusal_is_dead_lettered_without_retries(rt, erp_receiver):
+    erp_receiver.script = [422]
+    receipt = receive(rt, SAMPLE_855.read_bytes(), channel="sftp", filename="a.edi", partner_id="demo")
+    drain(rt)
+    [event] = show(rt, receipt.document_id)["events"]
+    [delivery] = event["deliveries"]
+    assert delivery["status"] == "dead_lettered"
+    assert "422" in delivery["last_error"]
+    assert len(erp_receiver.posts) == 1

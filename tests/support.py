@@ -1,0 +1,57 @@
+"""Test support shared by the test folders: paths, free ports, a recording HTTP receiver."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO.parent / "shared" / "corpus"
+SAMPLES = REPO / "sample_docs"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Receiver:
+    """A real HTTP server standing in for the ERP: records every POST; answers per script."""
+
+    def __init__(self):
+        self.posts: list[dict] = []
+        self.lock = threading.Lock()
+        self.script: list[int] = []  # status codes to answer with first, then 200
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server naming
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.lock:
+                    status = receiver.script.pop(0) if receiver.script else 200
+                    receiver.posts.append({"headers": dict(self.headers), "body": json.loads(body or b"null"),
+                                           "status": status, "at": time.time()})
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"ok": true}' if status < 300 else b'{"error": "scripted"}')
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/erp/events"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def keys(self) -> list[str]:
+        with self.lock:
+            return [p["headers"].get("Idempotency-Key") for p in self.posts]
+
+    def stop(self):
+        self.server.shutdown()
