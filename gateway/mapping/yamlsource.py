@@ -38,7 +38,15 @@ def _build(node: yaml.Node, at: KeyPath, lines: dict[KeyPath, int], path: Path) 
     lines.setdefault(at, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[str, object] = {}
+        merged: dict[str, object] = {}  # ``<<: *anchor`` keys: explicit keys win over them
         for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                for source in sources:
+                    built = _build(source, at, {}, path)
+                    if isinstance(built, dict):
+                        merged = {**built, **merged}
+                continue
             if not isinstance(key_node, yaml.ScalarNode):
                 raise MapFileError(f"{path}:{key_node.start_mark.line + 1}: keys must be plain text")
             key = key_node.value
@@ -46,7 +54,7 @@ def _build(node: yaml.Node, at: KeyPath, lines: dict[KeyPath, int], path: Path) 
                 raise MapFileError(f"{path}:{key_node.start_mark.line + 1}: duplicate key {key!r}")
             lines[(*at, key)] = key_node.start_mark.line + 1
             out[key] = _build(value_node, (*at, key), lines, path)
-        return out
+        return {**merged, **out}
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, (*at, i), lines, path) for i, item in enumerate(node.value)]
     if node.tag == "tag:yaml.org,2002:null" and node.style is None:
