@@ -52,6 +52,7 @@ class ListNode:
     fields: dict | None
     rule: ValueRule
     required: bool = False
+    otherwise: ListNode | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ def _node(node: dict, at: KeyPath, tables: dict, target):
             _fields(sub, (*at, "fields"), tables, _nested_schema(target)) if sub else None,
             _rule({**node, "from_": node["each"]}, at, tables),
             node["required"],
+            _node(node["otherwise"], (*at, "otherwise"), tables, target) if node.get("otherwise") else None,
         )
     return _rule(node, at, tables)
 

@@ -23,7 +23,7 @@ def _label(at: tuple, items: tuple) -> str:
     """``payload.lines[2].quantity`` from the node path and the list positions met."""
     out, idx = [], list(items)
     for part in at:
-        if part == "fields":
+        if part in ("fields", "otherwise"):
             continue
         out.append(str(part))
         if idx and idx[0][0] == len(out):
@@ -69,11 +69,13 @@ class Evaluator:
                         out.append(value)
         else:
             out = []
-            depth = len([p for p in node.at if p != "fields"])
+            depth = len([p for p in node.at if p not in ("fields", "otherwise")])
             for path in node.each:
                 for i, loop in enumerate(select_nodes(path, scope), start=1):
                     sub = Scope(loop, scope.root, i, scope.component_separator)
                     out.append(self.fields(node.fields, sub, (*items, (depth, i))))
+        if not out and node.otherwise is not None:
+            return self.list(node.otherwise, scope, items)
         if node.required and not out:
             self._fail(node.at, items, scope, f"no {', '.join(p.text for p in node.each)} found")
         return out

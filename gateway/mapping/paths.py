@@ -12,6 +12,7 @@ Grammar (XPath-like, over the loop tree of :mod:`gateway.mapping.tree`)::
     PO1{06:BP|IN}          the id that follows qualifier BP or IN in the pairs from PO106
     MEA04-2                component 2 of MEA04
     #                      the 1-based position of the current list item
+    .                      the current loop itself (``each: "."``)
 
 A path is parsed once when its map is loaded (syntax errors fail the map) and
 evaluated many times; evaluation never raises.
@@ -83,6 +84,7 @@ class Path:
     element: Element | None
     absolute: bool = False
     ordinal: bool = False  # the ``#`` path
+    itself: bool = False  # the ``.`` path
 
 
 def parse_path(text: str) -> Path:
@@ -92,6 +94,8 @@ def parse_path(text: str) -> Path:
     text = text.strip()
     if text == "#":
         return Path(text, (), None, ordinal=True)
+    if text == ".":
+        return Path(text, (), None, itself=True)
     rest, absolute, descendant = text, False, False
     if rest.startswith(".//"):
         rest, descendant = rest[3:], True
@@ -148,6 +152,8 @@ class Scope:
 def select_nodes(path: Path, scope: Scope) -> list[Node]:
     """The loops (or, for a segment tag, one-segment pseudo-loops) the path's steps select."""
     current = [scope.root if path.absolute else scope.node]
+    if path.itself:
+        return current
     for step in path.steps:
         found: list[Node] = []
         for node in current:

@@ -165,6 +165,18 @@ class ListSchema(RuleSchema):
 
     each = PathField(many=True, required=True)
     fields_ = FieldsMap(data_key="fields")
+    otherwise = fields.Raw()  # another list node, used when ``each`` selects nothing
+
+    @validates_schema
+    def _otherwise(self, data, **kwargs):
+        alt = data.get("otherwise")
+        if alt is not None:
+            if not isinstance(alt, dict) or "each" not in alt:
+                raise ValidationError({"otherwise": ["expected a list node: {each: ..., fields: ...}"]})
+            try:
+                data["otherwise"] = NodeField()._deserialize(alt, "otherwise", data)
+            except ValidationError as exc:
+                raise ValidationError({"otherwise": exc.messages}) from exc
 
     @validates_schema
     def _one_source(self, data, **kwargs):
