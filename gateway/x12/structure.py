@@ -33,6 +33,7 @@ import io
 import json
 import logging
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -149,22 +150,64 @@ def data_version(text: str) -> str:
 
 
 class _LoopTracker:
-    """pyx12 callback: remembers the map loop of each segment (by GS06, ST02, seg count)."""
+    """pyx12 callback: remembers the map loop of each segment (by GS06, ST02, seg count)
+    and the file lines of ISA/GS segments (their element errors are only logged)."""
 
     def __init__(self) -> None:
         self.gs = ""
         self.st = ""
         self.loops: dict[tuple[str, str, int], str] = {}
+        self.envelope_lines: dict[int, tuple[str, str]] = {}  # line -> (ISA|GS, GS06)
 
     def __call__(self, seg: Any, src: Any, node: Any, valid: bool) -> None:
         seg_id = seg.get_seg_id()
+        if seg_id == "ISA":
+            self.envelope_lines[src.get_cur_line()] = ("ISA", "")
         if seg_id == "GS":
             self.gs = seg.get_value("GS06") or ""
+            self.envelope_lines[src.get_cur_line()] = ("GS", self.gs)
         elif seg_id == "ST":
             self.st = seg.get_value("ST02") or ""
         parent = node.parent if node is not None else None
         if parent is not None and hasattr(parent, "id"):
             self.loops[(self.gs, self.st, src.get_seg_count())] = parent.id
+
+
+class _EnvelopeLog(logging.Handler):
+    """Collects pyx12's logged element errors ("Line:N ELE:code - message")."""
+
+    PATTERN = re.compile(r"^Line:(\d+) ELE:(\w+) - (.*)$", re.S)
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[tuple[int, str, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        m = self.PATTERN.match(record.getMessage())
+        if m:
+            self.records.append((int(m.group(1)), m.group(2), m.group(3)))
+
+    def envelope_errors(self, lines: dict[int, tuple[str, str]]) -> list[dict[str, Any]]:
+        """ISA/GS element errors: pyx12 logs them but keeps them out of its error tree."""
+        out = []
+        for line, code, message in self.records:
+            if line not in lines:
+                continue
+            seg_id, gcn = lines[line]
+            ref = re.search(r"\((ISA|GS)(\d\d)\)", message)
+            value = re.search(r"\(([^()]*)\)$", message.strip())
+            out.append(
+                _error(
+                    "interchange" if seg_id == "ISA" else "group",
+                    code,
+                    message.strip(),
+                    group_control_number=gcn or None,
+                    segment_id=seg_id,
+                    element_position=int(ref.group(2)) if ref else None,
+                    value=value.group(1) if value else None,
+                )
+            )
+        return out
 
 
 def _error(level: str, code: Any, message: str, **kw: Any) -> dict[str, Any]:
@@ -249,6 +292,10 @@ def validate_structure(interchange_bytes: bytes) -> StructureReport:
     fd_json = io.StringIO()
     tracker = _LoopTracker()
     param = pyx12.params.params()
+    log = _EnvelopeLog()
+    ele_logger = logging.getLogger("pyx12.error_handler")
+    ele_logger.setLevel(logging.ERROR)
+    ele_logger.addHandler(log)
     try:
         ok = pyx12.x12n_document.x12n_document(
             param,
@@ -269,8 +316,11 @@ def validate_structure(interchange_bytes: bytes) -> StructureReport:
         return StructureReport(
             False, [_error("interchange", ENGINE_ERROR, f"{type(exc).__name__}: {exc}")], version
         )
+    finally:
+        ele_logger.removeHandler(log)
     raw = fd_json.getvalue()
-    errors = _flatten(json.loads(raw), tracker.loops) if raw else []
+    errors = log.envelope_errors(tracker.envelope_lines)
+    errors += _flatten(json.loads(raw), tracker.loops) if raw else []
     if not ok and not errors:
         errors.append(
             _error("interchange", ENGINE_ERROR, "pyx12 rejected the interchange without detail")

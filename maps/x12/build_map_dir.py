@@ -423,6 +423,8 @@ def patch_envelope(root: ET.Element, gs01: list[str], gs08: list[str]) -> ET.Ele
         _set_codes(root, xid, list(EXTRA_ISA_QUALIFIERS), keep=True)
     _set_codes(root, "GS01", gs01, keep=True)
     _set_codes(root, "GS08", gs08, keep=True)
+    _set_codes(root, "GS07", ["T", "X"], keep=True)  # T (TDCC) is valid for DE 455
+    _set_codes(root, "ISA01", ["00", "01", "02", "03", "04", "05", "06"], keep=True)
     return root
 
 
