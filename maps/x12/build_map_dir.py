@@ -53,6 +53,8 @@ EXTRA_ISA_QUALIFIERS = (
 )
 #: 856 HL nesting: level code -> child level codes (the HIPAA-style hierarchy of HL loops).
 HL_LEVELS = {"S": ("O", "T", "P", "I"), "O": ("T", "P", "I"), "T": ("P", "I"), "P": ("I",), "I": ()}
+#: Acknowledgment maps copied from pyx12 (inbound 997/999 for documents we sent).
+ACK_MAPS = ("997.4010.xml", "997.5010.xml", "999.5010.xml", "999.5010X231.A1.xml")
 HL_NAMES = {"S": "SHIPMENT", "O": "ORDER", "T": "TARE", "P": "PACK", "I": "ITEM"}
 
 
@@ -428,6 +430,25 @@ def patch_envelope(root: ET.Element, gs01: list[str], gs08: list[str]) -> ET.Ele
     return root
 
 
+def _add_5010_997_elements(root: ET.Element) -> None:
+    """pyx12 has no 005010 997 (X230): derive it from the 004010 one, adding the 005010
+    elements ST03 (1705), AK103 (480) and AK203 (1705)."""
+    for seg_xid, seq, data_ele, name in (
+        ("ST", 3, "1705", "Implementation Convention Reference"),
+        ("AK1", 3, "480", "Version / Release / Industry Identifier Code"),
+        ("AK2", 3, "1705", "Implementation Convention Reference"),
+    ):
+        seg = next(s for s in root.iter("segment") if s.get("xid") == seg_xid)
+        ele = ET.SubElement(seg, "element", {"xid": f"{seg_xid}{seq:02d}"})
+        for tag, text in (
+            ("data_ele", data_ele),
+            ("name", name),
+            ("usage", "S"),
+            ("seq", f"{seq:02d}"),
+        ):
+            ET.SubElement(ele, tag).text = text
+
+
 def envelope_isa_loop(control_file: Path) -> ET.Element:
     """The ISA_LOOP of a pyx12 control map, without any ST_LOOP."""
     root = ET.parse(control_file).getroot()
@@ -531,9 +552,21 @@ def build_version_dir(dest: Path, data_version: str) -> None:
             root = renderer.render(set_id, envelope, gs01, gs08)
             _write(root, dest / f"{set_id}.{SHORT[version]}.xml")
 
-    for ack in ("997.4010.xml", "999.5010.xml"):
-        root = ET.parse(bundled / ack).getroot()
+    for ack in ACK_MAPS:
+        source = "997.4010.xml" if ack == "997.5010.xml" else ack
+        root = ET.parse(bundled / source).getroot()
+        rows = [r for r in registry if r[0] == ack]
+        _set_codes(root, "GS01", sorted({r[2] for r in rows}))
+        _set_codes(root, "GS08", sorted({r[3] for r in rows}))
         patch_envelope(root, [], [])
+        if ack == "997.5010.xml":
+            _add_5010_997_elements(root)
+        # The bundled lists only know HIPAA groups/sets; the acks we get answer PO/850 etc.
+        for xid in ("AK101", "AK201"):
+            ele = _find_element(root, xid)
+            vc = ele.find("valid_codes") if ele is not None else None
+            if vc is not None:
+                ele.remove(vc)
         _write(root, dest / ack)
 
     _write(merged_dataele(data_version, elements, bundled / "dataele.xml"), dest / "dataele.xml")
