@@ -47,7 +47,6 @@ class Settings:
     database_url: str
     redis_url: str | None  # None: start the embedded Redis under ``home``
     partners_dir: Path
-    maps_dir: Path
     host: str = "127.0.0.1"
     sftp_port: int = 2222
     http_port: int = 8080
@@ -90,7 +89,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         database_url=database_url,
         redis_url=env.get("REDIS_URL") or None,
         partners_dir=Path(env.get("GATEWAY_PARTNERS_DIR", REPO_ROOT / "partners")).resolve(),
-        maps_dir=Path(env.get("GATEWAY_MAPS_DIR", REPO_ROOT / "maps")).resolve(),
         host=env.get("GATEWAY_HOST", "127.0.0.1"),
         sftp_port=_port(env, "GATEWAY_SFTP_PORT", 2222),
         http_port=_port(env, "GATEWAY_HTTP_PORT", 8080),

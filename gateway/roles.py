@@ -127,6 +127,6 @@ def start_all(settings: Settings | None = None) -> Gateway:
     sftp = SFTPService(rt).start()
     env = dict(os.environ, GATEWAY_HOME=str(settings.home), DATABASE_URL=settings.database_url,
                REDIS_URL=settings.redis_url, GATEWAY_ERP_URL=settings.erp_url,
-               GATEWAY_PARTNERS_DIR=str(settings.partners_dir), GATEWAY_MAPS_DIR=str(settings.maps_dir))
+               GATEWAY_PARTNERS_DIR=str(settings.partners_dir))
     worker = subprocess.Popen([sys.executable, "-m", "gateway", "worker"], env=env)
     return Gateway(settings, embedded, http, sftp, worker, demo_erp)

@@ -1,0 +1,128 @@
+"""CLI commands that work on a file without a running gateway: validate, translate, ack."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        print(f"error: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return None
+
+
+def cmd_validate(args) -> int:
+    from gateway.processing.validate import render_text, validate_bytes
+
+    reports = []
+    for path in args.files:
+        data = _read(path)
+        if data is None:
+            return EXIT_USAGE
+        reports.append(validate_bytes(data, path))
+    if args.json:
+        print(json.dumps(reports[0] if len(reports) == 1 else reports, indent=2))
+    else:
+        print("\n".join(render_text(r) for r in reports))
+    return EXIT_OK if all(r["valid"] for r in reports) else EXIT_FAILED
+
+
+def cmd_translate(args) -> int:
+    from gateway.config import load_settings
+    from gateway.domain.partner import load_partners
+    from gateway.mapping import SourceContext, TranslationError, translate_x12
+    from gateway.processing.detect import Format, detect
+    from gateway.x12.reader import read_x12
+
+    data = _read(args.file)
+    if data is None:
+        return EXIT_USAGE
+    maps_dir = None
+    partner_id = args.partner or "unknown"
+    if args.partner:
+        partners = load_partners(load_settings().partners_dir)
+        if args.partner not in partners:
+            print(f"error: unknown partner {args.partner!r}", file=sys.stderr)
+            return EXIT_USAGE
+        maps_dir = partners[args.partner].maps_dir
+    if detect(data) is not Format.X12:
+        print(f"error: {args.file} is not an X12 interchange", file=sys.stderr)
+        return EXIT_FAILED
+    result = read_x12(data)
+    context = SourceContext(partner_id=partner_id, document_id=f"file:{Path(args.file).name}",
+                            received_at=datetime.now(UTC), correlation_id="cli")
+    events = []
+    try:
+        for ic in result.interchanges:
+            events += translate_x12(ic, context, partner_maps_dir=maps_dir)
+    except TranslationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        print(json.dumps(events, indent=2))
+    else:
+        for e in events:
+            p = e["payload"]
+            key = p.get("po_number") or p.get("shipment_id") or p.get("invoice_number") or ""
+            print(f"{e['type']:<32} {key:<14} {len(p.get('lines', []))} lines  {e['event_id']}")
+    return EXIT_OK
+
+
+class _Counter:
+    """Control numbers for a preview: starts at 1, nothing is reserved."""
+
+    def __init__(self):
+        self.values: dict[str, int] = {}
+
+    def next(self, name: str) -> int:
+        self.values[name] = self.values.get(name, 0) + 1
+        return self.values[name]
+
+
+def cmd_ack(args) -> int:
+    from gateway.acks import build_acknowledgments
+    from gateway.x12.reader import read_x12
+
+    data = _read(args.file)
+    if data is None:
+        return EXIT_USAGE
+    result = read_x12(data)
+    if not result.interchanges:
+        print(f"error: {args.file}: no X12 interchange could be read, so no acknowledgment can be addressed",
+              file=sys.stderr)
+        return EXIT_FAILED
+    acks = []
+    counter = _Counter()
+    for i, ic in enumerate(result.interchanges):
+        acks += build_acknowledgments(result, i, our_qualifier=ic.receiver_qualifier, our_id=ic.receiver_id,
+                                      control_numbers=counter, prefer=args.kind)
+    if args.json:
+        print(json.dumps([{"kind": a.kind, "interchange_control_number": a.interchange_control_number,
+                           "text": a.text} for a in acks], indent=2))
+    else:
+        print("\n".join(a.text for a in acks))
+    return EXIT_OK if result.valid else EXIT_FAILED
+
+
+def register(sub) -> None:
+    v = sub.add_parser("validate", help="check X12 files; exit 1 when one is invalid")
+    v.add_argument("files", nargs="+", metavar="FILE")
+    v.add_argument("--json", action="store_true")
+    v.set_defaults(func=cmd_validate)
+    t = sub.add_parser("translate", help="print the canonical events a file yields (nothing is delivered)")
+    t.add_argument("file", metavar="FILE")
+    t.add_argument("--partner", help="apply this partner's map overrides (default: the base maps)")
+    t.add_argument("--json", action="store_true")
+    t.set_defaults(func=cmd_translate)
+    a = sub.add_parser("ack", help="print the TA1/997/999 the gateway would send for a file")
+    a.add_argument("file", metavar="FILE")
+    a.add_argument("--kind", choices=["997", "999"], help="force a 997 or a 999 (default: by GS08 version)")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_ack)
