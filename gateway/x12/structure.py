@@ -48,6 +48,7 @@ MAPS_SOURCE = Path(
 ENGINE_ERROR = "engine"
 
 _lock = threading.Lock()
+_run_lock = threading.Lock()  # the pyx12 log capture is process-wide: one run at a time
 _builder: ModuleType | None = None
 
 
@@ -295,6 +296,7 @@ def validate_structure(interchange_bytes: bytes) -> StructureReport:
     log = _EnvelopeLog()
     ele_logger = logging.getLogger("pyx12.error_handler")
     ele_logger.setLevel(logging.ERROR)
+    _run_lock.acquire()
     ele_logger.addHandler(log)
     try:
         ok = pyx12.x12n_document.x12n_document(
@@ -318,6 +320,7 @@ def validate_structure(interchange_bytes: bytes) -> StructureReport:
         )
     finally:
         ele_logger.removeHandler(log)
+        _run_lock.release()
     raw = fd_json.getvalue()
     errors = log.envelope_errors(tracker.envelope_lines)
     errors += _flatten(json.loads(raw), tracker.loops) if raw else []

@@ -147,3 +147,34 @@ def test_pyx12_logging_is_quiet(capfd):
     validate_structure(_mutate("PID*F", "PID*Q").encode())
     out, err = capfd.readouterr()
     assert out == "" and err == ""
+
+
+ASN = """ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *240101*1200*U*00401*000000002*0*T*>~
+GS*SH*SENDER*RECEIVER*20240101*1200*2*X*004010~
+ST*856*0001~
+BSN*00*ASN1*20240101*1200~
+HL*1**S~
+TD5*B*2*UPSN~
+HL*2*1*O~
+PRF*PO123~
+HL*3*2*P~
+MAN*GM*00012345678901234567~
+HL*4*3*I~
+LIN**UP*012345678905~
+SN1**10*EA~
+HL*5*2*I~
+LIN**UP*012345678912~
+SN1**20*EA~
+CTT*5~
+SE*16*0001~
+GE*1*2~
+IEA*1*000000002~
+"""
+
+
+def test_856_hierarchy_validates_and_names_the_level():
+    assert validate_structure(ASN.encode()).valid
+    report = validate_structure(ASN.replace("SN1**20*EA", "SN1**X1*EA").encode())
+    (err,) = report.errors
+    assert (err["segment_id"], err["segment_position"], err["element_position"]) == ("SN1", 14, 2)
+    assert err["loop_id"] == "HL_ITEM"
