@@ -178,3 +178,30 @@ def test_856_hierarchy_validates_and_names_the_level():
     (err,) = report.errors
     assert (err["segment_id"], err["segment_position"], err["element_position"]) == ("SN1", 14, 2)
     assert err["loop_id"] == "HL_ITEM"
+
+
+ACK_855 = """ISA*00*          *00*          *ZZ*SUPPLIER       *ZZ*BUYER          *240102*0900*U*00401*000000003*0*T*>~
+GS*PR*SUPPLIER*BUYER*20240102*0900*3*X*004010~
+ST*855*0001~
+BAK*00*AC*PO123*20240102~
+DTM*002*20240115~
+N1*ST*SHIP TO*92*001~
+PO1*1*10*EA*9.99**UP*012345678905~
+PID*F****WIDGET~
+REF*VN*SO-1~
+ACK*IA*10*EA*068*20240110~
+DTM*067*20240112~
+PO1*2*5*EA*1.50**UP*012345678912~
+ACK*IB*5*EA~
+CTT*2~
+SE*13*0001~
+GE*1*3~
+IEA*1*000000003~
+"""
+
+
+def test_typical_855_with_line_acks_validates():
+    report = validate_structure(ACK_855.encode())
+    assert report.valid, report.errors
+    bad = validate_structure(ACK_855.replace("ACK*IA*10*EA", "ACK*XX*10*EA").encode())
+    assert ("element", "ACK", 8, 1, "7") in _summary(bad)
