@@ -13,7 +13,7 @@ from pathlib import Path as FsPath
 from marshmallow import Schema, fields
 
 from gateway.events.payloads import PAYLOAD_SCHEMAS
-from gateway.mapping.paths import Path, parse_path
+from gateway.mapping.schema import PATH_PARSER
 from gateway.mapping.tree import LoopDef
 
 KeyPath = tuple
@@ -23,7 +23,7 @@ KeyPath = tuple
 class ValueRule:
     at: KeyPath
     source: str  # from | value | concat | count | sum | none
-    paths: tuple[Path, ...] = ()
+    paths: tuple = ()
     constant: str | None = None
     sep: str = " "
     transforms: tuple[tuple[str, dict], ...] = ()
@@ -32,6 +32,7 @@ class ValueRule:
     on_missing: str = "error"
     default: str | None = None
     required: bool = False
+    otherwise: ValueRule | None = None
 
     def describe(self) -> str:
         return ", ".join(p.text for p in self.paths) or self.source
@@ -41,14 +42,14 @@ class ValueRule:
 class ObjectNode:
     at: KeyPath
     fields: dict
-    scope: tuple[Path, ...] = ()
+    scope: tuple = ()
     required: bool = False
 
 
 @dataclass(frozen=True)
 class ListNode:
     at: KeyPath
-    each: tuple[Path, ...]
+    each: tuple
     fields: dict | None
     rule: ValueRule
     required: bool = False
@@ -61,8 +62,8 @@ class TranslationMap:
 
     id: str
     files: tuple[FsPath, ...]  # the layers, base first
-    transaction_set: str
-    version: str
+    transaction_set: str | None
+    version: str | None
     compatible: tuple[str, ...]
     event: str
     timezone: str
@@ -72,6 +73,10 @@ class TranslationMap:
     partner: bool = False
     base_id: str | None = None
     meta: dict = field(default_factory=dict)
+    format: str = "x12"
+    document: str | None = None
+    dialect: object = None  # X12 or an XmlDialect with the map's namespaces
+    envelope: dict = field(default_factory=dict)
 
 
 class CompileError(Exception):
@@ -97,6 +102,11 @@ def compile_loops(loops: dict) -> LoopDef:
 
 def compile_payload(payload: dict, event: str, tables: dict) -> dict:
     return _fields(payload, ("payload",), tables, PAYLOAD_SCHEMAS[event]())
+
+
+def compile_envelope(envelope: dict, tables: dict) -> dict:
+    """XML maps' ``envelope`` values (document_key, version, occurred_at): no schema."""
+    return _fields(envelope, ("envelope",), tables, None)
 
 
 def _fields(spec: dict, at: KeyPath, tables: dict, schema: Schema | None) -> dict:
@@ -127,14 +137,14 @@ def _node(node: dict, at: KeyPath, tables: dict, target):
         return ObjectNode(
             at,
             _fields(node["fields_"], (*at, "fields"), tables, _nested_schema(target)),
-            tuple(parse_path(p) for p in node.get("scope", [])),
+            tuple(PATH_PARSER.get()(p) for p in node.get("scope", [])),
             node["required"],
         )
     if kind == "list":
         sub = node.get("fields_")
         return ListNode(
             at,
-            tuple(parse_path(p) for p in node["each"]),
+            tuple(PATH_PARSER.get()(p) for p in node["each"]),
             _fields(sub, (*at, "fields"), tables, _nested_schema(target)) if sub else None,
             _rule({**node, "from_": node["each"]}, at, tables),
             node["required"],
@@ -146,12 +156,12 @@ def _node(node: dict, at: KeyPath, tables: dict, target):
 def _rule(node: dict, at: KeyPath, tables: dict) -> ValueRule:
     source, paths, constant = "none", (), None
     if "from_" in node:
-        source, paths = "from", tuple(parse_path(p) for p in node["from_"])
+        source, paths = "from", tuple(PATH_PARSER.get()(p) for p in node["from_"])
     elif "concat" in node:
-        source, paths = "concat", tuple(parse_path(p) for p in node["concat"])
+        source, paths = "concat", tuple(PATH_PARSER.get()(p) for p in node["concat"])
     elif "count" in node or "sum" in node:
         source = "count" if "count" in node else "sum"
-        paths = (parse_path(node[source]),)
+        paths = (PATH_PARSER.get()(node[source]),)
     elif "value" in node:
         source, constant = "value", node["value"]
     table = None
@@ -160,12 +170,13 @@ def _rule(node: dict, at: KeyPath, tables: dict) -> ValueRule:
         if table is None:
             raise CompileError((*at, "table"), f"unknown table {node['table']!r}; known: {sorted(tables)}")
     transforms = tuple(
-        (name, {k: parse_path(v) if _is_path_arg(name, k) else v for k, v in args.items()})
+        (name, {k: PATH_PARSER.get()(v) if _is_path_arg(name, k) else v for k, v in args.items()})
         for name, args in node.get("transform", [])
     )
     return ValueRule(
         at, source, paths, constant, node.get("sep", " "), transforms, table,
         node.get("table"), node.get("on_missing", "error"), node.get("default"), node["required"],
+        _rule(node["otherwise"], (*at, "otherwise"), tables) if node.get("otherwise") else None,
     )
 
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from gateway.mapping.compiled import ListNode, ObjectNode, ValueRule
 from gateway.mapping.functions import FUNCTIONS, decimal_text, to_decimal
-from gateway.mapping.paths import Path, Scope, select_nodes, values
+from gateway.mapping.paths import X12, Scope
 
 
 class TranslationError(Exception):
@@ -34,7 +34,8 @@ def _label(at: tuple, items: tuple) -> str:
 class Evaluator:
     """Walks payload nodes; ``where`` tells errors which transaction set they are about."""
 
-    def __init__(self, tables: dict, timezone: str, where: str):
+    def __init__(self, tables: dict, timezone: str, where: str, dialect=X12):
+        self.dialect = dialect
         self.tables = tables
         self.timezone = timezone
         self.where = where
@@ -63,7 +64,7 @@ class Evaluator:
         if node.fields is None:
             out = []
             for path in node.each:
-                for raw in values(path, scope):
+                for raw in self.dialect.values(path, scope):
                     value = self._finish(node.rule, raw, scope, items)
                     if value is not None and value not in out:
                         out.append(value)
@@ -71,7 +72,7 @@ class Evaluator:
             out = []
             depth = len([p for p in node.at if p not in ("fields", "otherwise")])
             for path in node.each:
-                for i, loop in enumerate(select_nodes(path, scope), start=1):
+                for i, loop in enumerate(self.dialect.select(path, scope), start=1):
                     sub = Scope(loop, scope.root, i, scope.component_separator)
                     out.append(self.fields(node.fields, sub, (*items, (depth, i))))
         if not out and node.otherwise is not None:
@@ -83,6 +84,8 @@ class Evaluator:
     def value(self, rule: ValueRule, scope: Scope, items: tuple):
         raw = self._raw(rule, scope, items)
         value = self._finish(rule, raw, scope, items) if raw is not None else None
+        if value is None and rule.otherwise is not None:
+            value = self.value(rule.otherwise, scope, items)
         if value is None and rule.default is not None:
             value = rule.default
         if value is None and rule.required:
@@ -94,18 +97,18 @@ class Evaluator:
             return rule.constant
         if rule.source == "from":
             for path in rule.paths:
-                found = values(path, scope)
+                found = self.dialect.values(path, scope)
                 if found:
                     return found[0]
             return None
         if rule.source == "concat":
-            parts = [v for path in rule.paths for v in values(path, scope)[:1]]
+            parts = [v for path in rule.paths for v in self.dialect.values(path, scope)[:1]]
             return rule.sep.join(parts) if parts else None
         if rule.source == "count":
-            count = len(select_nodes(rule.paths[0], scope))
+            count = len(self.dialect.select(rule.paths[0], scope))
             return str(count) if count else None
         if rule.source == "sum":
-            found = values(rule.paths[0], scope)
+            found = self.dialect.values(rule.paths[0], scope)
             try:
                 return decimal_text(sum((to_decimal(v) for v in found), Decimal(0))) if found else None
             except ValueError as exc:
@@ -115,7 +118,7 @@ class Evaluator:
     def _finish(self, rule: ValueRule, value, scope: Scope, items: tuple):
         for name, args in rule.transforms:
             fn = FUNCTIONS[name]
-            kwargs = {k: (self._first(v, scope) if isinstance(v, Path) else v) for k, v in args.items()}
+            kwargs = {k: (self._first(v, scope) if hasattr(v, "text") else v) for k, v in args.items()}
             if "timezone" in fn.params and "timezone" not in kwargs:
                 kwargs["timezone"] = self.timezone
             try:
@@ -136,18 +139,18 @@ class Evaluator:
                 self._fail(rule.at, items, scope, f"code {key!r} is not in table {rule.table_name!r}")
         return value
 
-    def _first(self, path: Path, scope: Scope):
-        found = values(path, scope)
+    def _first(self, path, scope: Scope):
+        found = self.dialect.values(path, scope)
         return found[0] if found else None
 
     def _first_nodes(self, paths, scope: Scope):
         for path in paths:
-            found = select_nodes(path, scope)
+            found = self.dialect.select(path, scope)
             if found:
                 return found[0]
         return None
 
     def _fail(self, at: tuple, items: tuple, scope: Scope, message: str):
-        seg = scope.node.start
-        near = f", in the {seg.tag} loop at segment {seg.position}" if seg is not None and scope.node.tag else ""
+        near = self.dialect.where(scope.node)
+        near = f", {near}" if near else ""
         raise TranslationError(f"{self.where}: {_label(at, items)}: {message}{near}")

@@ -140,6 +140,35 @@ def fn_datetime(
     return (moment.replace(tzinfo=tz) if tz else moment).isoformat()
 
 
+def fn_iso_date(value: str) -> str:
+    """An XML date or date-time (``2026-11-18``, ``2026-11-18T10:00:00-06:00``) -> its date."""
+    text = value.strip()
+    try:
+        return date.fromisoformat(text[:10]).isoformat()
+    except ValueError as exc:
+        raise ValueError(f"not an ISO 8601 date: {value!r}") from exc
+
+
+def fn_iso_datetime(value: str, time: str | None = None, timezone: str | None = None) -> str:
+    """An XML date-time (or a date plus ``time``, as UBL IssueDate + IssueTime), zone-aware.
+
+    A value without an offset gets the map's ``timezone``; a date without a time
+    stays a date.
+    """
+    text = value.strip()
+    if time and "T" not in text:
+        text = f"{text[:10]}T{time.strip()}"
+    if "T" not in text:
+        return fn_iso_date(text)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(f"not an ISO 8601 date-time: {value!r}") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=resolve_zone(None, timezone))
+    return moment.isoformat()
+
+
 FUNCTIONS: dict[str, Function] = {
     "decimal": Function(fn_decimal, doc="a number as a decimal string"),
     "implied_decimal": Function(fn_implied_decimal, {"places": INT}, "N2-style implied decimals"),
@@ -148,6 +177,10 @@ FUNCTIONS: dict[str, Function] = {
     "date": Function(fn_date, doc="CCYYMMDD or YYMMDD -> YYYY-MM-DD"),
     "datetime": Function(
         fn_datetime, {"time": PATH, "zone": PATH, "timezone": STR}, "date + time + zone -> ISO"
+    ),
+    "iso_date": Function(fn_iso_date, doc="XML date or date-time -> YYYY-MM-DD"),
+    "iso_datetime": Function(
+        fn_iso_datetime, {"time": PATH, "timezone": STR}, "XML date-time (+ time) -> aware ISO"
     ),
     "upper": Function(str.upper, doc="upper case"),
     "lower": Function(str.lower, doc="lower case"),

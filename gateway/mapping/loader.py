@@ -20,10 +20,13 @@ from marshmallow import ValidationError
 from gateway.mapping.compiled import (
     CompileError,
     TranslationMap,
+    compile_envelope,
     compile_loops,
     compile_payload,
 )
-from gateway.mapping.schema import MapSchema
+from gateway.mapping.paths import X12
+from gateway.mapping.schema import PATH_PARSER, MapSchema
+from gateway.mapping.xpaths import XmlDialect
 from gateway.mapping.yamlsource import MapFileError, line_of, load_yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -99,24 +102,28 @@ def load_map(path: Path, base_dir: Path = BASE_MAPS_DIR) -> TranslationMap:
         merged = _merge(merged, data)
         origins.update(layer_origins)
     merged.pop("inherits", None)
+    dialect = _dialect(merged)
+    token = PATH_PARSER.set(dialect.parse)
     try:
         spec = MapSchema().load(merged)
+        payload = compile_payload(spec["payload"], spec["event"], spec["tables"])
+        envelope = compile_envelope(spec["envelope"], spec["tables"])
     except ValidationError as exc:
         problems = [f"{_where(origins, at)}: {'.'.join(map(str, at)) or '(map)'}: {msg}"
                     for at, msg in _flatten(exc.messages)]
         raise MapFileError(f"map {path} is invalid:\n  " + "\n  ".join(problems)) from None
-    try:
-        payload = compile_payload(spec["payload"], spec["event"], spec["tables"])
     except CompileError as exc:
         where = _where(origins, exc.at)
         raise MapFileError(f"map {path} is invalid:\n  {where}: {'.'.join(exc.at)}: {exc}") from None
+    finally:
+        PATH_PARSER.reset(token)
     partner = path.parent.resolve() != Path(base_dir).resolve()
     base_id = layers[0][0].stem if len(layers) > 1 else None
     return TranslationMap(
         id=path.stem if not partner else f"{path.parent.parent.name}/{path.stem}",
         files=tuple(p for p, _, _ in layers),
-        transaction_set=spec["transaction_set"],
-        version=spec["version"],
+        transaction_set=spec.get("transaction_set"),
+        version=spec.get("version"),
         compatible=tuple(spec["compatible"]),
         event=spec["event"],
         timezone=spec["timezone"],
@@ -126,7 +133,19 @@ def load_map(path: Path, base_dir: Path = BASE_MAPS_DIR) -> TranslationMap:
         partner=partner,
         base_id=base_id,
         meta={"description": spec.get("description", "")},
+        format=spec["format"],
+        document=spec.get("document"),
+        dialect=dialect,
+        envelope=envelope,
     )
+
+
+def _dialect(data: dict):
+    """The path language of a map: X12 paths, or XPath with its declared namespaces."""
+    if data.get("format", "x12") == "x12":
+        return X12
+    namespaces = data.get("namespaces") if isinstance(data.get("namespaces"), dict) else {}
+    return XmlDialect({str(k): str(v) for k, v in namespaces.items()})
 
 
 @dataclass
@@ -146,12 +165,20 @@ class MapSet:
         for exact in (True, False):
             for maps in (self.partner, self.base):
                 for m in maps:
-                    if m.transaction_set != set_id:
+                    if m.format != "x12" or m.transaction_set != set_id:
                         continue
                     if exact and m.version == version:
                         return m
                     if not exact and any(fnmatch.fnmatch(version, pat) for pat in m.compatible):
                         return m
+        return None
+
+    def select_document(self, fmt: str, document: str) -> TranslationMap | None:
+        """The map for an XML document: format (cxml, ubl) and document element name."""
+        for maps in (self.partner, self.base):
+            for m in maps:
+                if m.format == fmt and m.document == document:
+                    return m
         return None
 
 

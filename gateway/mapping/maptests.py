@@ -103,8 +103,13 @@ def _default_reader(data: bytes):
 
 def translate_file(path: Path, context: SourceContext, partner_maps_dir: Path | None = None, *,
                    reader: Callable | None = None, base_dir: Path = BASE_MAPS_DIR) -> list[dict]:
-    """Every event of every interchange in the X12 file at ``path``."""
-    interchanges = (reader or _default_reader)(Path(path).read_bytes())
+    """Every event of the X12 file (all interchanges) or XML document at ``path``."""
+    data = Path(path).read_bytes()
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        from gateway.mapping.xmltranslator import translate_xml
+
+        return translate_xml(data, context, partner_maps_dir=partner_maps_dir, base_dir=base_dir)
+    interchanges = (reader or _default_reader)(data)
     return [e for ic in interchanges
             for e in translate_x12(ic, context, partner_maps_dir=partner_maps_dir, base_dir=base_dir)]
 

@@ -188,3 +188,20 @@ def _segments(node: Node, descendant: bool):
     if descendant:
         for child in node.descendants():
             yield from child.segments
+
+
+class X12Dialect:
+    """The X12 path language, as the evaluator sees any path language."""
+
+    name = "x12"
+    parse = staticmethod(parse_path)
+    values = staticmethod(values)
+    select = staticmethod(select_nodes)
+
+    @staticmethod
+    def where(node: Node) -> str:
+        seg = node.start
+        return f"in the {seg.tag} loop at segment {seg.position}" if seg is not None and node.tag else ""
+
+
+X12 = X12Dialect()

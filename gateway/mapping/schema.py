@@ -20,18 +20,27 @@ object; ``{each, fields}`` a list of objects, ``{each}`` alone a list of values.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from contextvars import ContextVar
+
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from gateway.events.payloads import PAYLOAD_SCHEMAS
 from gateway.mapping.functions import FUNCTIONS, INT, PATH
 from gateway.mapping.paths import PathSyntaxError, parse_path
 
+# The path language of the map being loaded (X12 paths, or XPath with the map's
+# namespaces); the loader sets it, so one schema serves every format.
+PATH_PARSER: ContextVar[Callable[[str], object]] = ContextVar("PATH_PARSER", default=parse_path)
+
 ON_MISSING = ("error", "keep", "null")
+FORMATS = ("x12", "cxml", "ubl")
 
 
 def _check_path(text: object) -> None:
     try:
-        parse_path(text)  # type: ignore[arg-type]
+        PATH_PARSER.get()(text)  # type: ignore[arg-type]
     except PathSyntaxError as exc:
         raise ValidationError(str(exc)) from exc
 
@@ -104,6 +113,19 @@ class RuleSchema(Schema):
     on_missing = fields.String(load_default="error", validate=validate.OneOf(ON_MISSING))
     default = fields.String()
     required = fields.Boolean(load_default=False)
+    otherwise = fields.Raw()  # another value rule, used when this one yields nothing
+
+    @validates_schema
+    def _otherwise(self, data, **kwargs):
+        alt = data.get("otherwise")
+        if alt is not None:
+            try:
+                node = NodeField()._deserialize(alt, "otherwise", data)
+            except ValidationError as exc:
+                raise ValidationError({"otherwise": exc.messages}) from exc
+            if node["kind"] != "value":
+                raise ValidationError({"otherwise": ["expected a value rule"]})
+            data["otherwise"] = node
 
     @validates_schema
     def _one_source(self, data, **kwargs):
@@ -115,10 +137,10 @@ class RuleSchema(Schema):
 
 
 class NodeField(fields.Field):
-    """One payload node: a path string, a value rule, an object, or a list."""
+    """One payload node: a path (or list of paths), a value rule, an object, or a list."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, str):
+        if isinstance(value, (str, list)):  # a path, or paths tried in order
             value = {"from": value}
         if not isinstance(value, dict):
             raise ValidationError("expected a path, a rule, {fields: ...} or {each: ...}")
@@ -133,7 +155,7 @@ class FieldsMap(fields.Field):
     """``{output name: node}``; errors are keyed by output name."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, dict) or not value:
+        if not isinstance(value, dict) or (not value and self.required):
             raise ValidationError("expected a non-empty mapping of output field -> node")
         out, errors = {}, {}
         for name, node in value.items():
@@ -213,10 +235,14 @@ class MapSchema(Schema):
         unknown = RAISE
 
     inherits = fields.String()
-    format = fields.String(load_default="x12", validate=validate.OneOf(("x12",)))
+    format = fields.String(load_default="x12", validate=validate.OneOf(FORMATS))
     description = fields.String()
-    transaction_set = fields.String(required=True)
-    version = fields.String(required=True, validate=validate.Regexp(r"^\d{6}"))
+    transaction_set = fields.String()  # X12: ST01
+    version = fields.String()  # X12: the GS08 it was written for
+    document = fields.String()  # XML: the cXML request element / the UBL root element
+    namespaces = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    # XML only: document_key (for event ids), version, occurred_at, as value nodes
+    envelope = FieldsMap(load_default=dict)
     compatible = fields.List(fields.String(), load_default=list)
     event = fields.String(required=True, validate=validate.OneOf(sorted(PAYLOAD_SCHEMAS)))
     timezone = fields.String(load_default="UTC")
@@ -227,6 +253,17 @@ class MapSchema(Schema):
         load_default=dict,
     )
     payload = FieldsMap(required=True)
+
+    @validates_schema
+    def _per_format(self, data, **kwargs):
+        if data.get("format", "x12") == "x12":
+            errors = {k: ["required for X12 maps"] for k in ("transaction_set", "version") if not data.get(k)}
+            if not errors and not re.match(r"^\d{6}", data["version"]):
+                errors = {"version": ["expected a 6-digit X12 version like 004010"]}
+        else:
+            errors = {k: [f"required for {data['format']} maps"] for k in ("document",) if not data.get(k)}
+        if errors:
+            raise ValidationError(errors)
 
     @validates_schema
     def _loops(self, data, **kwargs):
