@@ -26,7 +26,7 @@ from pathlib import Path
 from gateway.events.envelope import SourceContext
 from gateway.mapping.evaluate import TranslationError
 from gateway.mapping.loader import BASE_MAPS_DIR, PARTNERS_DIR
-from gateway.mapping.translator import translate_x12
+from gateway.mapping.translator import translate_bytes
 from gateway.mapping.yamlsource import MapFileError, load_yaml
 
 DEFAULT_CONTEXT = {
@@ -95,23 +95,11 @@ def load_cases(test_file: Path, *, base_dir: Path = BASE_MAPS_DIR) -> list[MapTe
     return out
 
 
-def _default_reader(data: bytes):
-    from gateway.x12.reader import read_x12
-
-    return read_x12(data).interchanges
-
-
 def translate_file(path: Path, context: SourceContext, partner_maps_dir: Path | None = None, *,
                    reader: Callable | None = None, base_dir: Path = BASE_MAPS_DIR) -> list[dict]:
     """Every event of the X12 file (all interchanges) or XML document at ``path``."""
-    data = Path(path).read_bytes()
-    if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
-        from gateway.mapping.xmltranslator import translate_xml
-
-        return translate_xml(data, context, partner_maps_dir=partner_maps_dir, base_dir=base_dir)
-    interchanges = (reader or _default_reader)(data)
-    return [e for ic in interchanges
-            for e in translate_x12(ic, context, partner_maps_dir=partner_maps_dir, base_dir=base_dir)]
+    return translate_bytes(Path(path).read_bytes(), context, partner_maps_dir=partner_maps_dir,
+                           base_dir=base_dir, reader=reader)
 
 
 def run_case(case: MapTestCase, *, reader: Callable | None = None,

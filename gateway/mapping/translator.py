@@ -119,3 +119,30 @@ def _occurred_at(interchange: Interchange, group: FunctionalGroup, zone: str, fa
             continue
         return moment.replace(tzinfo=tz or fallback.tzinfo).isoformat()
     return fallback.isoformat()
+
+
+def translate_bytes(
+    data: bytes,
+    context: SourceContext,
+    *,
+    partner_maps_dir: Path | None = None,
+    base_dir: Path = BASE_MAPS_DIR,
+    reader=None,
+) -> list[dict]:
+    """Every event of an X12 file (all interchanges) or a cXML/UBL document.
+
+    ``reader`` turns X12 bytes into interchanges (default: ``gateway.x12.reader``).
+    For ``gateway translate FILE`` and the map tests.
+    """
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        from gateway.mapping.xmltranslator import translate_xml
+
+        return translate_xml(data, context, partner_maps_dir=partner_maps_dir, base_dir=base_dir)
+    if reader is None:
+        from gateway.x12.reader import read_x12
+
+        def reader(raw: bytes):
+            return read_x12(raw).interchanges
+
+    return [event for ic in reader(data)
+            for event in translate_x12(ic, context, partner_maps_dir=partner_maps_dir, base_dir=base_dir)]
