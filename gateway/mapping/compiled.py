@@ -13,7 +13,8 @@ from pathlib import Path as FsPath
 from marshmallow import Schema, fields
 
 from gateway.events.payloads import PAYLOAD_SCHEMAS
-from gateway.mapping.schema import PATH_PARSER
+from gateway.mapping.functions import FUNCTIONS, PATH
+from gateway.mapping.mapfields import PATH_PARSER
 from gateway.mapping.tree import LoopDef
 
 KeyPath = tuple
@@ -181,6 +182,4 @@ def _rule(node: dict, at: KeyPath, tables: dict) -> ValueRule:
 
 
 def _is_path_arg(name: str, arg: str) -> bool:
-    from gateway.mapping.functions import FUNCTIONS, PATH
-
     return FUNCTIONS[name].params.get(arg) == PATH

@@ -27,7 +27,7 @@ from gateway.mapping.compiled import (
 from gateway.mapping.paths import X12
 from gateway.mapping.schema import PATH_PARSER, MapSchema
 from gateway.mapping.xpaths import XmlDialect
-from gateway.mapping.yamlsource import MapFileError, line_of, load_yaml
+from gateway.mapping.yamlsource import MapFileError, load_yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BASE_MAPS_DIR = Path(os.environ.get("GATEWAY_MAPS_DIR", REPO_ROOT / "maps" / "translate"))
@@ -72,11 +72,11 @@ def _merge(base: object, over: object) -> object:
 
 
 def _where(origins: dict, at: tuple) -> str:
-    line_map = {k: v for k, v in origins.items()}
+    """``file:line`` of the key path ``at``, or of its nearest ancestor."""
     at = tuple(at)
-    while at and at not in line_map:
+    while at and at not in origins:
         at = at[:-1]
-    return line_map.get(at, "?")
+    return origins.get(at, "?")
 
 
 def _flatten(messages: object, at: tuple = ()) -> list[tuple[tuple, str]]:
@@ -212,4 +212,4 @@ def validate_all_maps(
     return loaded
 
 
-__all__ = ["MapFileError", "MapSet", "load_map", "load_maps", "line_of", "validate_all_maps"]
+__all__ = ["MapFileError", "MapSet", "load_map", "load_maps", "validate_all_maps"]

@@ -60,13 +60,3 @@ def _build(node: yaml.Node, at: KeyPath, lines: dict[KeyPath, int], path: Path) 
     if node.tag == "tag:yaml.org,2002:null" and node.style is None:
         return None
     return node.value
-
-
-def line_of(lines: dict[KeyPath, int], at: KeyPath) -> int | None:
-    """The line of ``at`` or of its nearest ancestor that has one."""
-    at = tuple(at)
-    while at:
-        if at in lines:
-            return lines[at]
-        at = at[:-1]
-    return lines.get(())
