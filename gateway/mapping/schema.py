@@ -25,6 +25,7 @@ import re
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from gateway.events.payloads import PAYLOAD_SCHEMAS
+from gateway.mapping.functions import resolve_zone
 from gateway.mapping.mapfields import PATH_PARSER, PathField, TransformField
 
 __all__ = ["PATH_PARSER", "MapSchema"]
@@ -165,6 +166,12 @@ class LoopSchema(Schema):
             raise ValidationError({"loops": errors})
 
 
+def _known_zone(name: str) -> bool:
+    if resolve_zone(None, name) is None:
+        raise ValidationError(f"unknown time zone {name!r} (an IANA name like America/Chicago, or ±HH:MM)")
+    return True
+
+
 class MapSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -180,7 +187,7 @@ class MapSchema(Schema):
     envelope = FieldsMap(load_default=dict)
     compatible = fields.List(fields.String(), load_default=list)
     event = fields.String(required=True, validate=validate.OneOf(sorted(PAYLOAD_SCHEMAS)))
-    timezone = fields.String(load_default="UTC")
+    timezone = fields.String(load_default="UTC", validate=lambda z: _known_zone(z))
     loops = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict)
     tables = fields.Dict(
         keys=fields.String(),

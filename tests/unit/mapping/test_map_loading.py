@@ -68,6 +68,12 @@ def test_errors_in_the_base_point_at_the_base_file(tmp_path, base_dir):
     assert f"{base_dir / BASE_855.name}:{line}: event: Must be one of" in str(err.value)
 
 
+def test_unknown_time_zone_fails_at_load(tmp_path, base_dir):
+    f = _partner(tmp_path, "inherits: x12-855-004010\ntimezone: Mars/Olympus\n")
+    with pytest.raises(MapFileError, match=rf"{f}:2: timezone: unknown time zone 'Mars/Olympus'"):
+        load_map(f, base_dir)
+
+
 def test_missing_base_and_cycles(tmp_path, base_dir):
     f = _partner(tmp_path, "inherits: x12-999-004010\n")
     with pytest.raises(MapFileError, match=rf"{f}:1: inherits: no base map 'x12-999-004010'"):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gateway.events import validate_event
-from gateway.mapping import SourceContext, TranslationError, translate_x12
+from gateway.mapping import SourceContext, TranslationError, translate_bytes, translate_x12
 
 REPO = Path(__file__).resolve().parents[3]
 SAMPLE_855 = REPO / "sample_docs/855/855_004010_acme_accepted_with_changes.edi"
@@ -78,6 +78,13 @@ def test_bad_date_is_a_translation_error(interchange):
     ic = interchange(_855("BAK*00*AC*4500012345*20261318*****20261120~"))
     with pytest.raises(TranslationError, match="po_date"):
         translate_x12(ic, CTX)
+
+
+def test_translate_bytes_reads_x12_and_xml(x12_reader):
+    x12 = translate_bytes(SAMPLE_855.read_bytes(), CTX, reader=x12_reader)
+    assert [e["type"] for e in x12] == ["purchase_order.acknowledged"]
+    xml = (REPO / "maps/translate/samples/ubl_Order_buyerco_po_4500012348.xml").read_bytes()
+    assert translate_bytes(xml, CTX)[0]["payload"]["po_number"] == "4500012348"
 
 
 def test_sets_without_a_map_produce_nothing(interchange):
