@@ -43,7 +43,7 @@ class Function:
 
 def to_decimal(value: str) -> Decimal:
     """Parse an X12 numeric (R or N0) value; reject floats' exponents and junk."""
-    text = value.strip().replace(",", "")
+    text = value.strip()
     if not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)", text):
         raise ValueError(f"not a number: {value!r}")
     try:
