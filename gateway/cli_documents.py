@@ -88,12 +88,12 @@ class _Counter:
 
 def cmd_ack(args) -> int:
     from gateway.acks import build_acknowledgments
-    from gateway.x12.reader import read_x12
+    from gateway.processing.validate import check_x12
 
     data = _read(args.file)
     if data is None:
         return EXIT_USAGE
-    result = read_x12(data)
+    result = check_x12(data)
     if not result.interchanges:
         print(f"error: {args.file}: no X12 interchange could be read, so no acknowledgment can be addressed",
               file=sys.stderr)

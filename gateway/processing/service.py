@@ -17,6 +17,7 @@ from sqlalchemy import or_, update
 from gateway.bootstrap import Runtime
 from gateway.domain.status import DocumentStatus
 from gateway.processing.detect import Format, describe_start, detect
+from gateway.processing.validate import check_x12
 from gateway.processing.x12_interchange import InterchangeOutcome, process_interchange
 from gateway.routing.outbox import relay
 from gateway.store.models import Document, utcnow
@@ -69,9 +70,7 @@ def _reject(doc: Document, reason: str, errors: list[dict] | None = None) -> Non
 
 
 def _process_x12(rt: Runtime, s, doc: Document, data: bytes) -> list[InterchangeOutcome]:
-    from gateway.x12.reader import read_x12
-
-    result = read_x12(data)
+    result = check_x12(data)
     file_errors = [f for f in result.findings if f.is_error and f.interchange_index is None]
     if not result.is_x12 or not result.interchanges:
         messages = [f.message for f in file_errors] or ["no ISA interchange header could be read"]

@@ -28,10 +28,18 @@ def validate_bytes(data: bytes, name: str) -> dict:
     return _validate_x12(data, report)
 
 
-def _validate_x12(data: bytes, report: dict) -> dict:
+def check_x12(data: bytes):
+    """Read ``data`` and validate every sound interchange's sets against our maps."""
+    from gateway.processing.structure import add_structure_findings
     from gateway.x12.reader import read_x12
 
     result = read_x12(data)
+    add_structure_findings(result, data)
+    return result
+
+
+def _validate_x12(data: bytes, report: dict) -> dict:
+    result = check_x12(data)
     in_sets: set[int] = set()
     for i, ic in enumerate(result.interchanges):
         for group in ic.groups:

@@ -129,6 +129,8 @@ def _acknowledge(rt, s, doc, result, index, partner: PartnerProfile, extra) -> l
 
     if partner.x12.ack == "none":
         return []
+    if s.scalar(select(AckRecord.id).where(AckRecord.document_id == doc.id).limit(1)) is not None:
+        return []  # a reprocess: this interchange was acknowledged the first time
     ic = result.interchanges[index]
     prefer = None if partner.x12.ack == "auto" else partner.x12.ack
     built = build_acknowledgments(

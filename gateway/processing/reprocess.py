@@ -1,0 +1,37 @@
+"""Reprocess a stored document from its original bytes (after a map or profile fix).
+
+The document goes back to ``received`` and through the same job. Its earlier
+transaction-set and interchange rows are replaced; its events keep their ids (they are
+deterministic), so nothing already delivered is delivered again, and no second ack is
+sent for an interchange that was acknowledged once.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+
+from gateway.bootstrap import Runtime
+from gateway.domain.status import DocumentStatus
+from gateway.intake.receive import enqueue_processing
+from gateway.store.models import Document, InterchangeRecord, TransactionSetRecord, utcnow
+
+
+class NotReprocessable(ValueError):
+    pass
+
+
+def reprocess(rt: Runtime, document_id: str) -> bool:
+    """Queue the document again; True when it was put on the queue (else the sweeper will)."""
+    with rt.session() as s:
+        doc = s.get(Document, document_id)
+        if doc is None:
+            raise NotReprocessable(f"no document {document_id!r}")
+        if doc.status == DocumentStatus.DUPLICATE:
+            raise NotReprocessable(f"{document_id} is a duplicate of {doc.duplicate_of}; reprocess that one")
+        if doc.status == DocumentStatus.RECEIVED:
+            raise NotReprocessable(f"{document_id} is still waiting to be processed")
+        s.execute(delete(TransactionSetRecord).where(TransactionSetRecord.document_id == document_id))
+        s.execute(delete(InterchangeRecord).where(InterchangeRecord.document_id == document_id))
+        doc.status, doc.reason, doc.errors = DocumentStatus.RECEIVED, None, []
+        doc.lease_until, doc.processed_at, doc.queued_at = None, None, utcnow()
+    return enqueue_processing(rt, document_id)
