@@ -19,7 +19,7 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
     cfg = alembic_config(url)
     with engine_for(url).begin() as connection:
         cfg.attributes["connection"] = connection
@@ -30,4 +30,5 @@ def current_revision(url: str) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
     with engine_for(url).connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = MigrationContext.configure(connection).get_current_heads()
+    return ",".join(sorted(heads)) or None
