@@ -103,7 +103,9 @@ def translate_file(path: Path, context: SourceContext, partner_maps_dir: Path | 
 
 
 def run_case(case: MapTestCase, *, reader: Callable | None = None,
-             base_dir: Path = BASE_MAPS_DIR) -> MapTestResult:
+             base_dir: Path = BASE_MAPS_DIR, update: bool = False) -> MapTestResult:
+    """Translate the case's input and compare; ``update`` rewrites a differing expected file
+    (for a reviewer to read in the diff before committing), reporting what changed."""
     try:
         actual = translate_file(case.input, case.context, case.partner_maps_dir,
                                 reader=reader, base_dir=base_dir)
@@ -112,12 +114,18 @@ def run_case(case: MapTestCase, *, reader: Callable | None = None,
     try:
         expected = json.loads(case.expected.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
+        if update:
+            case.expected.write_text(dump(actual) + "\n", encoding="utf-8")
+            return MapTestResult(case, True, f"wrote {case.expected}")
         return MapTestResult(case, False, f"cannot read {case.expected}: {exc}\nactual:\n{dump(actual)}")
     if expected == actual:
         return MapTestResult(case, True)
-    diff = difflib.unified_diff(dump(expected).splitlines(), dump(actual).splitlines(),
-                                f"expected {case.expected.name}", "actual", lineterm="")
-    return MapTestResult(case, False, "\n".join(diff))
+    diff = "\n".join(difflib.unified_diff(dump(expected).splitlines(), dump(actual).splitlines(),
+                                         f"expected {case.expected.name}", "actual", lineterm=""))
+    if update:
+        case.expected.write_text(dump(actual) + "\n", encoding="utf-8")
+        return MapTestResult(case, True, f"updated {case.expected}:\n{diff}")
+    return MapTestResult(case, False, diff)
 
 
 def dump(events: object) -> str:
@@ -125,8 +133,13 @@ def dump(events: object) -> str:
 
 
 def run_map_tests(partner_id: str | None = None, *, reader: Callable | None = None,
-                  base_dir: Path = BASE_MAPS_DIR, partners_dir: Path = PARTNERS_DIR) -> list[MapTestResult]:
-    """Run the map tests (all, or one partner's); never raises for a failing case."""
+                  base_dir: Path = BASE_MAPS_DIR, partners_dir: Path = PARTNERS_DIR,
+                  update: bool = False) -> list[MapTestResult]:
+    """Run the map tests (all, or one partner's); never raises for a failing case.
+
+    ``update=True`` (``gateway maps test --update``) writes the actual output over
+    missing or differing expected files and reports the diff instead of failing.
+    """
     results = []
     for test_file in find_test_files(partner_id, base_dir=base_dir, partners_dir=partners_dir):
         try:
@@ -136,5 +149,5 @@ def run_map_tests(partner_id: str | None = None, *, reader: Callable | None = No
                                                      SourceContext("", "", datetime.now(), ""), None),
                                          False, str(exc)))
             continue
-        results.extend(run_case(c, reader=reader, base_dir=base_dir) for c in cases)
+        results.extend(run_case(c, reader=reader, base_dir=base_dir, update=update) for c in cases)
     return results

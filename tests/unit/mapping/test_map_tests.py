@@ -35,6 +35,18 @@ def test_run_map_tests_reports_a_readable_diff(tmp_path, x12_reader):
     assert "FAILED" in str(results[0])
 
 
+def test_update_writes_the_actual_output(tmp_path, x12_reader):
+    case = CASES[0]
+    target = tmp_path / "new.expected.json"
+    (tmp_path / "x.test.yaml").write_text(
+        f"cases:\n  - name: new\n    input: {case.input}\n    expected: {target}\n"
+    )
+    kwargs = {"reader": x12_reader, "base_dir": tmp_path, "partners_dir": tmp_path / "none"}
+    [result] = run_map_tests(update=True, **kwargs)
+    assert result.passed and target.read_text().strip() == "[]"  # no maps in tmp_path: no events
+    assert [r.passed for r in run_map_tests(**kwargs)] == [True]
+
+
 def test_run_map_tests_for_one_partner(x12_reader):
     results = run_map_tests("demo", reader=x12_reader)
     assert results and all(r.passed for r in results), "\n".join(map(str, results))
