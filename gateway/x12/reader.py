@@ -82,10 +82,10 @@ class _Reader:
         while True:
             self._interchange()
             self.src.skip_bytes(BETWEEN)
-            if self.src.available() == 0 and not self.src.ensure(1):
+            if not self.src.ensure(1):
                 return self.result
-            if self.src.peek(3) != b"ISA":
-                self._resync()
+            if self.src.peek(3) != b"ISA" and not self._resync():
+                return self.result
 
     def _start(self) -> bool:
         """Decide whether this is X12 at all (BOM, UTF-16, binary junk, leading blanks)."""
@@ -114,16 +114,21 @@ class _Reader:
                             "not an X12 interchange: the file is empty", offset=0))
         return False
 
-    def _resync(self) -> None:
+    def _resync(self) -> bool:
         """Skip data that is not an interchange, up to the next ISA (reported once)."""
         offset = self.src.tell()
         self.report(Finding(C.DATA_OUTSIDE_INTERCHANGE, f"data at byte {offset} is not part of "
                             "an interchange (expected ISA); skipped up to the next ISA",
                             offset=offset))
         self.src.skip(1)
+        return self._skip_to_isa()
+
+    def _skip_to_isa(self) -> bool:
+        """Drop data up to (not including) the next "ISA"; False when there is none."""
         _, found = self.src.discard_until(b"ISA")
         if found:
             self.src.skip(-3)
+        return found
 
     def _interchange(self) -> None:
         src, start = self.src, self.src.tell()
@@ -131,8 +136,10 @@ class _Reader:
         if isa is None:
             self.report(Finding(C.INVALID_CONTROL_STRUCTURE, f"the ISA at byte {start} cannot be "
                                 "read: it needs 16 elements followed by the component separator "
-                                "and the segment terminator", offset=start))
+                                "and the segment terminator; the data up to the next ISA "
+                                "is skipped", offset=start))
             src.skip(3)
+            self._skip_to_isa()
             return
         g = isa.get
         index = len(self.result.interchanges)
@@ -152,8 +159,7 @@ class _Reader:
         d = isa.delimiters
         if d.segment == d.element or any(c in UNSPLITTABLE for c, _, _ in isa.problems):
             # Segments cannot be told apart: report once, skip to the next interchange.
-            src.discard_until(b"ISA")
-            src.skip(-3 if src.buf[src.pos - 3: src.pos] == b"ISA" else 0)
+            self._skip_to_isa()
             ic.end = src.tell()
             return
         self._segments(builder)
