@@ -69,14 +69,21 @@ def cmd_worker(args) -> int:
     from gateway.bootstrap import runtime
     from gateway.roles import run_worker
 
-    run_worker(runtime(), burst=args.burst)
+    queue_names = tuple(q.strip() for q in args.queues.split(",") if q.strip()) if args.queues else None
+    try:
+        run_worker(runtime(), burst=args.burst, queue_names=queue_names, sweep_interval=args.sweep_interval,
+                   sweeper=not args.no_sweeper)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     return EXIT_OK
 
 
 def cmd_sftp(args) -> int:
     from gateway.transports.sftp import SFTPService
 
-    svc = SFTPService(_runtime()).start()
+    rt = _runtime()
+    _check_redis(rt)
+    svc = SFTPService(rt).start()
     print(f"SFTP on {svc.host}:{svc.port}, host key {svc.fingerprint}", flush=True)
     _wait_for_signal()
     svc.stop()
@@ -87,11 +94,24 @@ def cmd_web(args) -> int:
     from gateway.roles import HttpService
 
     rt = _runtime()
+    _check_redis(rt)
     http = HttpService(rt, demo_erp=args.demo_erp).start()
     print(f"HTTP on http://{rt.settings.host}:{http.port}", flush=True)
     _wait_for_signal()
     http.stop()
     return EXIT_OK
+
+
+def _check_redis(rt) -> None:
+    """Intake enqueues too: refuse a Redis that may evict jobs (a reachable one, at least)."""
+    from gateway.routing.queues import check_eviction_policy
+
+    if rt.settings.redis_url:
+        try:
+            rt.redis.ping()
+        except Exception:  # Redis away: intake still stores; the sweeper enqueues later
+            return
+        check_eviction_policy(rt.redis)
 
 
 def _wait_for_signal() -> None:
@@ -199,6 +219,18 @@ def cmd_demo_erp_list(args) -> int:
     return EXIT_OK
 
 
+def cmd_tokens_create(args) -> int:
+    from gateway.web.auth import create_token
+
+    try:
+        token = create_token(_runtime(), args.name, args.role, args.partner)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    print(token)
+    print(f"(shown once) bearer token {args.name!r} with role {args.role}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_sweep(args) -> int:
     from gateway.routing.outbox import sweep
 
@@ -212,6 +244,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("up", help="start everything with embedded defaults").set_defaults(func=cmd_up)
     w = sub.add_parser("worker", help="run an RQ worker (all queues, critical first)")
     w.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    w.add_argument("--queues", help="comma-separated queues to serve (default all: erp,process,acks,planning,notify);"
+                                    " always served in that priority order")
+    w.add_argument("--sweep-interval", type=float, default=5.0, help="seconds between sweeper passes (default 5)")
+    w.add_argument("--no-sweeper", action="store_true", help="do not run a sweeper thread in this worker")
     w.set_defaults(func=cmd_worker)
     sub.add_parser("sftp", help="run the SFTP server alone").set_defaults(func=cmd_sftp)
     web = sub.add_parser("web", help="run the HTTP server alone")
@@ -249,9 +285,19 @@ def build_parser() -> argparse.ArgumentParser:
     dp.add_argument("--json", action="store_true")
     dp.set_defaults(func=cmd_demo_erp_list)
 
+    tokens = sub.add_parser("tokens", help="API bearer tokens").add_subparsers(dest="tokens_command", required=True)
+    tc = tokens.add_parser("create", help="create a token (printed once)")
+    tc.add_argument("name")
+    tc.add_argument("--role", required=True, choices=["admin", "support", "buyer", "viewer", "partner"])
+    tc.add_argument("--partner", help="the partner a partner-role token belongs to")
+    tc.set_defaults(func=cmd_tokens_create)
+
     from gateway.cli_documents import register
 
     register(sub)
+    from gateway.cli_delivery import register as register_delivery
+
+    register_delivery(sub)
     return p
 
 
@@ -270,8 +316,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         from gateway.config import ConfigError
         from gateway.domain.partner import PartnerConfigError
+        from gateway.routing.queues import RedisPolicyError
+        from gateway.routing.routes import RouteConfigError
 
-        if isinstance(exc, ConfigError | PartnerConfigError):
+        if isinstance(exc, ConfigError | PartnerConfigError | RedisPolicyError | RouteConfigError):
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_FAILED
         raise

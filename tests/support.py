@@ -9,6 +9,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from gateway.roles import run_worker
+from gateway.routing.outbox import sweep
+from gateway.store.models import DeliveryRecord, Document
+
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
 SAMPLES = REPO / "sample_docs"
@@ -55,3 +59,17 @@ class Receiver:
 
     def stop(self):
         self.server.shutdown()
+
+
+def drain(rt, rounds: int = 20) -> None:
+    """Run the worker until the queues are empty and nothing is waiting for a retry."""
+    for _ in range(rounds):
+        run_worker(rt, burst=True)
+        time.sleep(0.1)
+        with rt.session() as s:
+            pending = s.query(DeliveryRecord).filter(DeliveryRecord.status == "pending").count()
+            received = s.query(Document).filter(Document.status == "received").count()
+        if not pending and not received:
+            return
+        rt.settings = rt.settings.with_overrides(lease_seconds=0.01)
+        sweep(rt)

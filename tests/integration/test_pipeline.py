@@ -3,54 +3,13 @@ real Redis and on both databases (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-import time
+from support import SAMPLES, drain
 
-import pytest
-from support import SAMPLES
-
-import gateway.bootstrap as bootstrap_module
-from gateway.bootstrap import bootstrap
-from gateway.config import load_settings
 from gateway.intake.receive import receive
-from gateway.roles import run_worker
-from gateway.routing.outbox import sweep
-from gateway.store.migrate import upgrade
-from gateway.store.models import DeliveryRecord, Document
+from gateway.store.models import Document
 from gateway.store.views import document_detail
 
 SAMPLE_855 = SAMPLES / "855" / "855_004010_acme_accepted_with_changes.edi"
-
-
-@pytest.fixture
-def rt(tmp_path, database_url, redis_url, erp_receiver, monkeypatch):
-    env = {
-        "GATEWAY_HOME": str(tmp_path / "home"),
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "GATEWAY_ERP_URL": erp_receiver.url,
-        "GATEWAY_DELIVERY_BACKOFF": "0.05",
-        "GATEWAY_DELIVERY_MAX_ATTEMPTS": "3",
-    }
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.setattr(bootstrap_module, "_runtime", None)  # jobs build theirs from this environment
-    settings = load_settings()
-    upgrade(settings.database_url)
-    return bootstrap(settings)
-
-
-def drain(rt, rounds: int = 20) -> None:
-    """Run the worker until the queues are empty and nothing is waiting for a retry."""
-    for _ in range(rounds):
-        run_worker(rt, burst=True)
-        time.sleep(0.1)
-        with rt.session() as s:
-            pending = s.query(DeliveryRecord).filter(DeliveryRecord.status == "pending").count()
-            received = s.query(Document).filter(Document.status == "received").count()
-        if not pending and not received:
-            return
-        rt.settings = rt.settings.with_overrides(lease_seconds=0.01)
-        sweep(rt)
 
 
 def show(rt, document_id: str) -> dict:

@@ -1,0 +1,66 @@
+"""``/openapi.json``: the API's contract, kept beside the routes it describes."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+bp = Blueprint("openapi", __name__)
+
+_ERROR = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+_DOC_ID = {"name": "document_id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+SPEC = {
+    "openapi": "3.0.3",
+    "info": {"title": "Supplier EDI Gateway", "version": "1"},
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+            "Error": {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]},
+            "Receipt": {"type": "object", "properties": {
+                "id": {"type": "string"}, "correlation_id": {"type": "string"}, "status": {"type": "string"},
+                "sha256": {"type": "string"}}},
+        },
+    },
+    "security": [{"bearer": []}],
+    "paths": {
+        "/healthz": {"get": {"security": [], "summary": "database and Redis reachable",
+                             "responses": {"200": {"description": "ok"}, "503": {"description": "degraded"}}}},
+        "/metrics": {"get": {"security": [], "summary": "Prometheus metrics",
+                             "responses": {"200": {"description": "text exposition format"}}}},
+        "/api/v1/documents": {
+            "post": {"summary": "upload a document (stored before 202 is answered)",
+                     "parameters": [{"name": "partner", "in": "query", "schema": {"type": "string"}},
+                                    {"name": "X-Filename", "in": "header", "schema": {"type": "string"}}],
+                     "requestBody": {"content": {"application/octet-stream": {"schema": {"type": "string",
+                                                                                       "format": "binary"}}}},
+                     "responses": {"202": {"description": "received", "content": {"application/json": {
+                         "schema": {"$ref": "#/components/schemas/Receipt"}}}},
+                         "400": _ERROR, "401": _ERROR, "403": _ERROR, "413": _ERROR}},
+            "get": {"summary": "search documents",
+                    "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}
+                                   for n in ("status", "partner", "limit")],
+                    "responses": {"200": {"description": "documents"}, "400": _ERROR, "401": _ERROR}},
+        },
+        "/api/v1/documents/{document_id}": {"get": {
+            "summary": "a document with its sets, acks, events and deliveries", "parameters": [_DOC_ID],
+            "responses": {"200": {"description": "document"}, "404": _ERROR}}},
+        "/api/v1/documents/{document_id}/raw": {"get": {
+            "summary": "the original bytes", "parameters": [_DOC_ID],
+            "responses": {"200": {"description": "bytes"}, "404": _ERROR}}},
+        "/api/v1/documents/{document_id}/reprocess": {"post": {
+            "summary": "process again from the original bytes (same event ids)", "parameters": [_DOC_ID],
+            "requestBody": {"content": {"application/json": {"schema": {
+                "type": "object", "properties": {"reason": {"type": "string"}}, "required": ["reason"]}}}},
+            "responses": {"202": {"description": "queued"}, "400": _ERROR, "403": _ERROR, "409": _ERROR}}},
+        "/api/v1/events": {"get": {
+            "summary": "canonical events",
+            "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}
+                           for n in ("type", "partner", "po_number", "limit")],
+            "responses": {"200": {"description": "events"}}}},
+    },
+}
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(SPEC)

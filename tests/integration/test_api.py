@@ -1,0 +1,99 @@
+"""``/api/v1`` through Flask's test client, on a real Redis and both databases."""
+
+from __future__ import annotations
+
+import pytest
+from support import SAMPLES, drain
+
+from gateway.store.models_api import AuditEntry
+from gateway.web.app import create_app
+from gateway.web.auth import create_token
+
+SAMPLE_855 = SAMPLES / "855" / "855_004010_acme_accepted_with_changes.edi"
+
+
+@pytest.fixture
+def client(rt):
+    return create_app(rt).test_client()
+
+
+@pytest.fixture
+def tokens(rt):
+    return {role: {"Authorization": "Bearer " + create_token(rt, f"t-{role}", role,
+                                                             "demo" if role == "partner" else None)}
+            for role in ("admin", "support", "viewer", "partner")}
+
+
+def upload(client, headers, data: bytes | None = None, **params):
+    data = SAMPLE_855.read_bytes() if data is None else data
+    return client.post("/api/v1/documents", data=data, headers={**headers, "X-Filename": "po.edi"},
+                       query_string=params)
+
+
+def test_a_partner_uploads_and_the_855_goes_all_the_way(rt, client, tokens, erp_receiver):
+    response = upload(client, tokens["partner"])
+    assert response.status_code == 202
+    doc_id = response.json["id"]
+    drain(rt)
+    detail = client.get(f"/api/v1/documents/{doc_id}", headers=tokens["partner"]).json
+    assert detail["status"] == "accepted" and detail["channel"] == "http" and detail["partner_id"] == "demo"
+    assert detail["events"][0]["deliveries"][0]["status"] == "delivered"
+    assert len(erp_receiver.posts) == 1
+    raw = client.get(f"/api/v1/documents/{doc_id}/raw", headers=tokens["support"])
+    assert raw.data == SAMPLE_855.read_bytes()
+    events = client.get("/api/v1/events", query_string={"po_number": "4500012345"}, headers=tokens["viewer"]).json
+    assert [e["type"] for e in events["events"]] == ["purchase_order.acknowledged"]
+
+
+def test_no_token_is_401_and_a_wrong_role_is_403_and_audited(rt, client, tokens):
+    assert client.get("/api/v1/documents").status_code == 401
+    assert client.get("/api/v1/documents", headers={"Authorization": "Bearer gw_nope"}).status_code == 401
+    doc_id = upload(client, tokens["support"], partner="demo").json["id"]
+    drain(rt)
+    denied = client.post(f"/api/v1/documents/{doc_id}/reprocess", json={"reason": "x"}, headers=tokens["viewer"])
+    assert denied.status_code == 403
+    with rt.session() as s:
+        assert s.query(AuditEntry).filter_by(action="denied", actor="viewer:t-viewer").count() == 1
+
+
+def test_a_partner_cannot_see_documents_that_are_not_its_own(rt, client, tokens):
+    other = upload(client, tokens["admin"]).json["id"]  # no partner given: identified later from the ISA
+    mine = upload(client, tokens["partner"]).json["id"]
+    listed = {d["id"] for d in client.get("/api/v1/documents", headers=tokens["partner"]).json["documents"]}
+    assert listed == {mine}
+    assert client.get(f"/api/v1/documents/{other}", headers=tokens["partner"]).status_code == 404
+    assert client.get(f"/api/v1/documents/{other}/raw", headers=tokens["partner"]).status_code == 404
+    assert client.get(f"/api/v1/documents/{other}", headers=tokens["viewer"]).status_code == 200
+
+
+def test_reprocess_needs_a_reason_keeps_event_ids_and_posts_nothing_twice(rt, client, tokens, erp_receiver):
+    doc_id = upload(client, tokens["partner"]).json["id"]
+    drain(rt)
+    first = client.get(f"/api/v1/documents/{doc_id}", headers=tokens["support"]).json
+    no_reason = client.post(f"/api/v1/documents/{doc_id}/reprocess", headers=tokens["support"])
+    assert no_reason.status_code == 400
+    again = client.post(f"/api/v1/documents/{doc_id}/reprocess", json={"reason": "map fixed"},
+                        headers=tokens["support"])
+    assert again.status_code == 202
+    drain(rt)
+    second = client.get(f"/api/v1/documents/{doc_id}", headers=tokens["support"]).json
+    assert second["status"] == "accepted"
+    assert [e["event_id"] for e in second["events"]] == [e["event_id"] for e in first["events"]]
+    assert len(second["acks"]) == 1  # no second 997 for the same interchange
+    assert len(erp_receiver.posts) == 1
+    with rt.session() as s:
+        entry = s.query(AuditEntry).filter_by(action="document.reprocess").one()
+        assert entry.reason == "map fixed" and entry.actor == "support:t-support"
+
+
+def test_bad_uploads_are_refused_clearly(rt, client, tokens):
+    assert upload(client, tokens["partner"], data=b"").status_code == 400
+    unknown = upload(client, tokens["support"], partner="nobody")
+    assert unknown.status_code == 400 and "nobody" in unknown.json["error"]
+    assert client.get("/api/v1/documents", query_string={"status": "bogus"},
+                      headers=tokens["viewer"]).status_code == 400
+
+
+def test_openapi_describes_the_routes(client):
+    spec = client.get("/openapi.json").json
+    assert "/api/v1/documents/{document_id}/reprocess" in spec["paths"]
