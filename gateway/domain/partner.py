@@ -6,7 +6,7 @@ A broken profile fails at start-up with its file and field named, never at 2 a.m
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -26,12 +26,52 @@ class _X12Schema(Schema):
     ack = fields.String(load_default="auto", validate=validate.OneOf(["auto", "997", "999", "none"]))
 
 
+AS2_NAME = re.compile(r"^[\x21-\x7e ]{1,128}$")  # RFC 4130 AS2-name: printable ASCII
+DIGESTS = ["sha256", "sha384", "sha512"]  # SHA-1 and MD5 are not accepted for new partners
+CIPHERS = ["aes_128_cbc", "aes_192_cbc", "aes_256_cbc"]
+
+
+class _SftpSchema(Schema):
+    """``channels.sftp``: optional password (hash only, see gateway.transports.sftp_auth) and limits."""
+
+    password_hash = fields.String(load_default=None, validate=validate.Regexp(r"^scrypt\$"))
+    max_file_bytes = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    daily_quota_bytes = fields.Integer(load_default=None, validate=validate.Range(min=1))
+
+
+class _As2Schema(Schema):
+    """``channels.as2``: the partner's AS2 id, certificates and what it must/will do.
+
+    Certificate files are PEM, named relative to the partner folder (or absolute).
+    Two may be listed during a rollover: any valid one verifies, the newest encrypts.
+    """
+
+    as2_id = fields.String(required=True, validate=validate.Regexp(AS2_NAME))
+    our_as2_id = fields.String(load_default=None, validate=validate.Regexp(AS2_NAME))
+    certificates = fields.List(fields.String(), required=True, validate=validate.Length(min=1, max=4))
+    ca_certificates = fields.List(fields.String(), load_default=list)
+    url = fields.Url(load_default=None, schemes={"http", "https"}, require_tld=False)
+    sign = fields.Boolean(load_default=True)  # inbound must be signed; we sign what we send
+    encrypt = fields.Boolean(load_default=True)  # inbound must be encrypted; we encrypt what we send
+    compress = fields.Boolean(load_default=False)  # compress what we send
+    mdn = fields.String(load_default="sync", validate=validate.OneOf(["sync", "async", "none"]))
+    mdn_signed = fields.Boolean(load_default=True)
+    digest = fields.String(load_default="sha256", validate=validate.OneOf(DIGESTS))
+    encryption = fields.String(load_default="aes_256_cbc", validate=validate.OneOf(CIPHERS))
+    timeout = fields.Float(load_default=60.0, validate=validate.Range(min=1, max=600))
+
+
+class _ChannelsSchema(Schema):
+    sftp = fields.Nested(_SftpSchema, load_default=None, allow_none=True)
+    as2 = fields.Nested(_As2Schema, load_default=None, allow_none=True)
+
+
 class _PartnerSchema(Schema):
     id = fields.String(required=True, validate=validate.Regexp(PARTNER_ID))
     name = fields.String(required=True)
     x12 = fields.Nested(_X12Schema, required=True)
     our_x12 = fields.Nested(_X12Schema, required=True)
-    channels = fields.Dict(keys=fields.String(), load_default=dict)
+    channels = fields.Nested(_ChannelsSchema, load_default=dict)
 
 
 @dataclass(frozen=True)
@@ -43,12 +83,38 @@ class X12Identity:
 
 
 @dataclass(frozen=True)
+class SftpSettings:
+    password_hash: str | None = None
+    max_file_bytes: int | None = None  # None: the gateway-wide max_document_bytes
+    daily_quota_bytes: int | None = None  # None: no daily quota
+
+
+@dataclass(frozen=True)
+class As2Settings:
+    as2_id: str
+    certificates: tuple[Path, ...]  # resolved; existence is checked when AS2 starts
+    ca_certificates: tuple[Path, ...] = ()
+    our_as2_id: str | None = None  # None: the gateway's own AS2 id
+    url: str | None = None  # None: we do not send to this partner over AS2
+    sign: bool = True
+    encrypt: bool = True
+    compress: bool = False
+    mdn: str = "sync"
+    mdn_signed: bool = True
+    digest: str = "sha256"
+    encryption: str = "aes_256_cbc"
+    timeout: float = 60.0
+
+
+@dataclass(frozen=True)
 class PartnerProfile:
     id: str
     name: str
     x12: X12Identity  # the partner's own ISA05/ISA06 (and GS02 ids)
     our_x12: X12Identity  # how the partner addresses us (ISA07/ISA08)
     folder: Path
+    sftp: SftpSettings = field(default_factory=SftpSettings)
+    as2: As2Settings | None = None
 
     @property
     def maps_dir(self) -> Path | None:
@@ -77,7 +143,17 @@ def load_partner(path: Path) -> PartnerProfile:
         x12=_identity(data["x12"]),
         our_x12=_identity(data["our_x12"]),
         folder=path.parent,
+        sftp=SftpSettings(**(data["channels"].get("sftp") or {})),
+        as2=_as2(data["channels"].get("as2"), path.parent),
     )
+
+
+def _as2(d: dict | None, folder: Path) -> As2Settings | None:
+    if not d:
+        return None
+    resolve = lambda names: tuple((folder / n).resolve() for n in names)  # noqa: E731 - absolute names stay
+    return As2Settings(**{**d, "certificates": resolve(d["certificates"]),
+                          "ca_certificates": resolve(d["ca_certificates"])})
 
 
 def _identity(d: dict) -> X12Identity:

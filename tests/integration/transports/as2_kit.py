@@ -1,0 +1,126 @@
+"""A partner's side of AS2 for tests: its own organization and keys (made here, never
+committed), a gateway runtime with that partner configured, and a real HTTP server."""
+
+from __future__ import annotations
+
+import textwrap
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+from gateway.bootstrap import bootstrap
+from gateway.config import load_settings
+from gateway.store.migrate import upgrade
+from gateway.transports.as2_certs import make_self_signed, write_private
+from gateway.transports.as2_compat import Mdn, Message, Organization, Partner
+from gateway.transports.as2_receive import raw_message
+from gateway.web.app import create_app
+
+OUR_ID = "BUYERCO"
+
+
+@dataclass
+class Keys:
+    key_pem: bytes
+    cert_pem: bytes
+
+    @property
+    def pair(self) -> bytes:
+        return self.key_pem + self.cert_pem
+
+
+def new_keys(name: str, **kw) -> Keys:
+    return Keys(*make_self_signed(name, key_size=2048, **kw))
+
+
+def write_partner(partners_dir: Path, pid: str, as2_id: str, certs: list[bytes], **as2) -> None:
+    folder = partners_dir / pid
+    (folder / "certs").mkdir(parents=True, exist_ok=True)
+    names = []
+    for i, pem in enumerate(certs):
+        (folder / "certs" / f"cert{i}.pem").write_bytes(pem)
+        names.append(f"certs/cert{i}.pem")
+    extra = "".join(f"    {k}: {str(v).lower() if isinstance(v, bool) else v}\n" for k, v in as2.items())
+    (folder / "partner.yaml").write_text(textwrap.dedent(f"""\
+        id: {pid}
+        name: {pid} test partner
+        x12: {{qualifier: ZZ, id: {pid.upper()}}}
+        our_x12: {{qualifier: ZZ, id: BUYERCO}}
+        channels:
+          as2:
+            as2_id: {as2_id}
+            certificates: [{", ".join(names)}]
+        """) + extra)
+
+
+def make_runtime(home: Path, partners_dir: Path, database_url: str, redis_url: str | None, our_keys: list[Keys],
+                 **extra):
+    for i, keys in enumerate(our_keys):
+        write_private(home / "keys" / "as2" / f"ours{i}.pem", keys.pair)
+    settings = load_settings({"GATEWAY_HOME": str(home), "DATABASE_URL": database_url,
+                              "REDIS_URL": redis_url or "", "GATEWAY_PARTNERS_DIR": str(partners_dir)})
+    settings = settings.with_overrides(extra={"GATEWAY_AS2_ID": OUR_ID, **{k: str(v) for k, v in extra.items()}})
+    upgrade(settings.database_url)
+    return bootstrap(settings)
+
+
+class Server:
+    """The gateway's Flask app on a real werkzeug server (threaded), on a free port."""
+
+    def __init__(self, rt):
+        self.server = make_server("127.0.0.1", 0, create_app(rt), threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/as2"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
+class MdnCatcher:
+    """The partner's async-MDN URL: records every POST (raw headers and body)."""
+
+    def __init__(self):
+        self.received: list[bytes] = []
+        self.event = threading.Event()
+        catcher = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                catcher.received.append(raw_message(list(self.headers.items()), body))
+                catcher.event.set()
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/mdn"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
+def partner_message(org_keys: Keys, as2_id: str, our_cert: bytes, data: bytes, *, sign=True, encrypt=True,
+                    compress=False, mdn="SYNC", mdn_url=None, to=OUR_ID, filename="po.edi") -> Message:
+    """What the partner's AS2 software sends us (pyas2lib as the client)."""
+    org = Organization(as2_name=as2_id, sign_key=org_keys.pair, decrypt_key=org_keys.pair, mdn_url=mdn_url,
+                       domain="partner.test")
+    us = Partner(as2_name=to, verify_cert=our_cert, encrypt_cert=our_cert, sign=sign, encrypt=encrypt,
+                 compress=compress, enc_alg="aes_256_cbc", digest_alg="sha256", mdn_mode=mdn,
+                 mdn_digest_alg="sha256" if mdn else None)
+    msg = Message(sender=org, receiver=us)
+    msg.build(data, filename=filename, content_type="application/edi-x12")
+    return msg
+
+
+def verify_mdn(msg: Message, headers, body: bytes) -> tuple[str, str | None, Mdn]:
+    """The partner checks our MDN: signature, original Message-ID and MIC."""
+    mdn = Mdn()
+    status, detail = mdn.parse(raw_message(list(headers), body), find_message_cb=lambda _m, _r: msg)
+    return status, detail, mdn
