@@ -40,7 +40,8 @@ def _group_segments(w: SegmentWriter, kind: str, r: GroupReport, *, gcn: int, tc
                     now: datetime) -> None:
     g = r.group
     version = "004010" if kind == "997" else X231
-    group_header(w, app_sender=w.clean(g.receiver, 15), app_receiver=w.clean(g.sender, 15),
+    group_header(w, app_sender=w.clean(g.receiver.strip(), 15),
+                 app_receiver=w.clean(g.sender.strip(), 15),
                  gcn=gcn, version=version, now=now)
     start = len(w.segments)
     w.add("ST", kind, f"{tcn:04d}", X231 if kind == "999" else "")

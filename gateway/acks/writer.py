@@ -14,6 +14,11 @@ from gateway.x12.model import Delimiters
 
 STANDARD = Delimiters(element="*", segment="~", component=">")
 REPETITION_CANDIDATES = "^{|!`"
+COMPONENT_CANDIDATES = ">:}\\"
+# ISA16 and ISA11 are data: they must be in the version's extended character set
+# (004010 lacks ^ and `, which 005010 added).
+EXTENDED_00401 = set("!\"&'()*+,-./:;?= %~@[]_{}\\|<>#$")
+EXTENDED_00501 = EXTENDED_00401 | {"^", "`"}
 
 
 def _usable(d: Delimiters) -> bool:
@@ -25,6 +30,10 @@ def _usable(d: Delimiters) -> bool:
 def outbound_delimiters(inbound: Delimiters, version: str) -> Delimiters:
     """The inbound delimiters (or the standard ones) with a repetition separator for 00501."""
     d = inbound if _usable(inbound) else STANDARD
+    allowed = EXTENDED_00501 if version >= "00501" else EXTENDED_00401
+    component = d.component if d.component in allowed else next(
+        c for c in COMPONENT_CANDIDATES if c not in (d.element, d.segment))
+    d = Delimiters(d.element, d.segment, component, d.repetition)
     if version < "00402":
         return Delimiters(d.element, d.segment, d.component, None)
     used = (d.element, d.segment, d.component)
@@ -67,8 +76,8 @@ def isa_segment(w: SegmentWriter, *, sender: Party, receiver: Party, version: st
                 usage: str, now: datetime) -> None:
     d = w.d
     w.add("ISA", "00", " " * 10, "00", " " * 10,
-          sender.qualifier.ljust(2)[:2], sender.id.ljust(15)[:15],
-          receiver.qualifier.ljust(2)[:2], receiver.id.ljust(15)[:15],
+          w.clean(sender.qualifier, 2).ljust(2), w.clean(sender.id.strip(), 15).ljust(15),
+          w.clean(receiver.qualifier, 2).ljust(2), w.clean(receiver.id.strip(), 15).ljust(15),
           now.strftime("%y%m%d"), now.strftime("%H%M"), d.repetition or "U", version,
           f"{icn:09d}", "0", usage if usage in ("P", "T", "I") else "P", d.component)
 

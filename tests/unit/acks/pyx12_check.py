@@ -3,7 +3,9 @@
 The bundled maps are the HIPAA ones: AK101 (functional id) and AK201 (set id) carry
 inline code lists limited to health-care groups (HC, HP, ...) and sets (837, 835, ...).
 A 997 for a PR group / 855 set can never match them, so the copy used here drops just
-those two code lists; every other rule of the bundled maps applies unchanged.
+those two code lists, and the HIPAA-only ISA05/ISA07 qualifier lists of the envelope
+(pyx12 note, pitfall 22: supply-chain partners use 01, 08, 12, 16 ...); every other
+rule of the bundled maps applies unchanged.
 """
 
 from __future__ import annotations
@@ -22,16 +24,17 @@ import pyx12.x12n_document
 
 BUNDLED = Path(pyx12.__file__).parent / "map"
 ACK_MAPS = ("997.4010.xml", "999.5010.xml", "999.5010X231.A1.xml")
+ENVELOPE_MAPS = ("x12.control.00401.xml", "x12.control.00501.xml")
 
 
 @cache
 def relaxed_map_dir(root: str) -> str:
     target = Path(root) / "pyx12-map"
     shutil.copytree(BUNDLED, target, dirs_exist_ok=True)
-    for name in ACK_MAPS:
+    for name in ACK_MAPS + ENVELOPE_MAPS:
         path = target / name
         text = path.read_text(encoding="utf-8")
-        for xid in ("AK101", "AK201"):
+        for xid in ("AK101", "AK201", "ISA05", "ISA07"):
             text = re.sub(rf'(<element xid="{xid}">.*?)<valid_codes>.*?</valid_codes>',
                           r"\1", text, flags=re.S)
         path.write_text(text, encoding="utf-8")
