@@ -37,31 +37,22 @@ def cmd_validate(args) -> int:
 def cmd_translate(args) -> int:
     from gateway.config import load_settings
     from gateway.domain.partner import load_partners
-    from gateway.mapping import SourceContext, TranslationError, translate_x12
-    from gateway.processing.detect import Format, detect
-    from gateway.x12.reader import read_x12
+    from gateway.mapping import SourceContext, TranslationError, translate_bytes
 
     data = _read(args.file)
     if data is None:
         return EXIT_USAGE
     maps_dir = None
-    partner_id = args.partner or "unknown"
     if args.partner:
         partners = load_partners(load_settings().partners_dir)
         if args.partner not in partners:
             print(f"error: unknown partner {args.partner!r}", file=sys.stderr)
             return EXIT_USAGE
         maps_dir = partners[args.partner].maps_dir
-    if detect(data) is not Format.X12:
-        print(f"error: {args.file} is not an X12 interchange", file=sys.stderr)
-        return EXIT_FAILED
-    result = read_x12(data)
-    context = SourceContext(partner_id=partner_id, document_id=f"file:{Path(args.file).name}",
+    context = SourceContext(partner_id=args.partner or "unknown", document_id=f"file:{Path(args.file).name}",
                             received_at=datetime.now(UTC), correlation_id="cli")
-    events = []
     try:
-        for ic in result.interchanges:
-            events += translate_x12(ic, context, partner_maps_dir=maps_dir)
+        events = translate_bytes(data, context, partner_maps_dir=maps_dir)
     except TranslationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -73,6 +64,17 @@ def cmd_translate(args) -> int:
             key = p.get("po_number") or p.get("shipment_id") or p.get("invoice_number") or ""
             print(f"{e['type']:<32} {key:<14} {len(p.get('lines', []))} lines  {e['event_id']}")
     return EXIT_OK
+
+
+def cmd_maps_test(args) -> int:
+    from gateway.mapping import run_map_tests
+
+    results = run_map_tests(args.partner, update=args.update)
+    for result in results:
+        print(result)
+    failed = sum(not r.passed for r in results)
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 class _Counter:
@@ -121,6 +123,11 @@ def register(sub) -> None:
     t.add_argument("--partner", help="apply this partner's map overrides (default: the base maps)")
     t.add_argument("--json", action="store_true")
     t.set_defaults(func=cmd_translate)
+    maps = sub.add_parser("maps", help="translation maps").add_subparsers(dest="maps_command", required=True)
+    mt = maps.add_parser("test", help="run the map tests (all, or one partner's) and show diffs")
+    mt.add_argument("partner", nargs="?")
+    mt.add_argument("--update", action="store_true", help="write the actual output as the expected files")
+    mt.set_defaults(func=cmd_maps_test)
     a = sub.add_parser("ack", help="print the TA1/997/999 the gateway would send for a file")
     a.add_argument("file", metavar="FILE")
     a.add_argument("--kind", choices=["997", "999"], help="force a 997 or a 999 (default: by GS08 version)")

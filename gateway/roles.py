@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from werkzeug.serving import make_server
 
@@ -64,20 +64,36 @@ class Sweeper:
         self._stop.set()
 
 
-def run_worker(rt: Runtime, *, burst: bool = False, sweep_interval: float = 5.0) -> None:
-    """An RQ worker on every queue, critical first, with the scheduler (for retries) and a sweeper."""
+def run_worker(rt: Runtime, *, burst: bool = False, sweep_interval: float = 5.0,
+               queue_names: tuple[str, ...] | None = None, sweeper: bool = True) -> None:
+    """An RQ worker with the scheduler (for retries) and a sweeper thread.
+
+    ``queue_names`` (default: all, in :data:`queues.QUEUE_ORDER`) are served strictly in
+    that order: RQ pops the first non-empty queue, so ``erp`` always goes before
+    ``planning``/``notify``. But a worker busy with a slow non-critical job cannot take
+    the next ERP job; run critical and non-critical queues on separate workers (``gateway
+    up`` does) so a dead webhook never delays the ERP.
+    """
     from rq import Worker
     from rq.serializers import JSONSerializer
 
+    from gateway.routing.routes import load_route_table
+
+    names = tuple(queue_names or queues.QUEUE_ORDER)
+    unknown = [n for n in names if n not in queues.QUEUE_ORDER]
+    if unknown:
+        raise ValueError(f"unknown queues {unknown}; known: {', '.join(queues.QUEUE_ORDER)}")
+    names = tuple(n for n in queues.QUEUE_ORDER if n in names)  # priority is ours, not the caller's order
     queues.check_eviction_policy(rt.redis)
-    sweeper = None if burst else Sweeper(rt, sweep_interval).start()
-    worker = Worker([rt.queue(n) for n in queues.QUEUE_ORDER], connection=rt.redis, serializer=JSONSerializer,
+    load_route_table(rt.settings)  # a broken routes.yaml fails here, loudly
+    sweeping = None if (burst or not sweeper) else Sweeper(rt, sweep_interval).start()
+    worker = Worker([rt.queue(n) for n in names], connection=rt.redis, serializer=JSONSerializer,
                     maintenance_interval=60)
     try:
         worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
     finally:
-        if sweeper:
-            sweeper.stop()
+        if sweeping:
+            sweeping.stop()
 
 
 @dataclass
@@ -88,16 +104,20 @@ class Gateway:
     redis: EmbeddedRedis | None
     http: HttpService
     sftp: object
-    worker: subprocess.Popen
+    worker: subprocess.Popen  # critical queues: erp, process, acks
     demo_erp: bool
+    extra_workers: list[subprocess.Popen] = field(default_factory=list)  # planning, notify
 
     def stop(self) -> None:
-        if self.worker.poll() is None:
-            self.worker.send_signal(signal.SIGTERM)
+        workers = [self.worker, *self.extra_workers]
+        for w in workers:
+            if w.poll() is None:
+                w.send_signal(signal.SIGTERM)  # warm shutdown: the job in hand finishes
+        for w in workers:
             try:
-                self.worker.wait(timeout=15)
+                w.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                self.worker.kill()
+                w.kill()
         self.sftp.stop()
         self.http.stop()
         if self.redis:
@@ -120,6 +140,9 @@ def start_all(settings: Settings | None = None) -> Gateway:
     upgrade(settings.database_url)
     rt = bootstrap(settings)
     queues.check_eviction_policy(rt.redis)
+    from gateway.routing.routes import load_route_table
+
+    load_route_table(rt.settings)  # refuse to start on a broken routes.yaml
     http = HttpService(rt, demo_erp=demo_erp).start()
     if demo_erp and settings.http_port == 0:  # the port is known only now
         settings = settings.with_overrides(erp_url=f"http://{settings.host}:{http.port}/demo/erp/events")
@@ -128,5 +151,9 @@ def start_all(settings: Settings | None = None) -> Gateway:
     env = dict(os.environ, GATEWAY_HOME=str(settings.home), DATABASE_URL=settings.database_url,
                REDIS_URL=settings.redis_url, GATEWAY_ERP_URL=settings.erp_url,
                GATEWAY_PARTNERS_DIR=str(settings.partners_dir))
-    worker = subprocess.Popen([sys.executable, "-m", "gateway", "worker"], env=env)
-    return Gateway(settings, embedded, http, sftp, worker, demo_erp)
+    # Two workers: the critical queues never wait behind a slow planning system or webhook.
+    worker = subprocess.Popen([sys.executable, "-m", "gateway", "worker", "--queues",
+                               ",".join(queues.CRITICAL_QUEUES)], env=env)
+    extra = subprocess.Popen([sys.executable, "-m", "gateway", "worker", "--queues",
+                              ",".join(queues.NON_CRITICAL_QUEUES)], env=env)
+    return Gateway(settings, embedded, http, sftp, worker, demo_erp, [extra])
