@@ -8,7 +8,7 @@ Every canonical event is a JSON-ready dict::
               transaction_control_number},
      payload}
 
-``event_id`` is a uuid5 of partner + ISA13 + GS06 + ST02 + type + ordinal: the same
+``event_id`` is a uuid5 of partner + ISA09/ISA10 + ISA13 + GS06 + ST02 + type + ordinal: the same
 document reprocessed yields the same ids, so adapters can use it as their
 idempotency key. A uuid string uses only ``[0-9a-f-]``, which RQ accepts in job ids.
 """
@@ -41,7 +41,7 @@ class SourceContext:
 def event_id(partner_id: str, *keys: str, event_type: str, ordinal: int = 0) -> str:
     """A deterministic id from the partner, the control numbers, the type and an ordinal.
 
-    For X12 ``keys`` are ISA13, GS06, ST02; for XML, the document's own payload id.
+    For X12 ``keys`` are ISA09+ISA10, ISA13, GS06, ST02; for XML, the document's own payload id.
     ``ordinal`` tells apart several events of one type from one source.
     """
     name = "|".join([partner_id, *keys, event_type, str(ordinal)])

@@ -86,7 +86,10 @@ def translate_transaction(
         },
         payload=payload,
         occurred_at=_occurred_at(interchange, group, spec.timezone, context.received_at),
-        id_keys=(interchange.control_number, group.control_number, ts.control_number),
+        # ISA09/ISA10 too: a partner's control numbers wrap around, and a reused ISA13 on
+        # another day must not collide with the event of the first one.
+        id_keys=(interchange.date + interchange.time, interchange.control_number, group.control_number,
+                 ts.control_number),
     )
     errors = validate_event(event)
     if errors:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -53,13 +54,16 @@ def process_interchange(rt: Runtime, s, doc: Document, result, index: int, data:
         doc.partner_id = partner.id
 
     extra: list[Finding] = []
+    # Control numbers wrap around: only an ISA13 seen within the duplicate window counts.
+    since = utcnow() - timedelta(days=rt.settings.duplicate_window_days)
     original = s.scalar(
-        select(InterchangeRecord).where(
+        select(InterchangeRecord).join(Document, Document.id == InterchangeRecord.document_id).where(
             InterchangeRecord.partner_id == partner.id,
             InterchangeRecord.sender_id == ic.sender_id,
             InterchangeRecord.control_number == ic.control_number,
             InterchangeRecord.document_id != doc.id,
             InterchangeRecord.status != DocumentStatus.DUPLICATE,
+            Document.received_at >= since,
         ).order_by(InterchangeRecord.id)
     )
     if original is not None and original.sha256 == sha:

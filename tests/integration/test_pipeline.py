@@ -96,3 +96,31 @@ def test_an_erp_refusal_is_dead_lettered_without_retries(rt, erp_receiver):
     assert delivery["status"] == "dead_lettered"
     assert "422" in delivery["last_error"]
     assert len(erp_receiver.posts) == 1
+
+
+def test_an_isa13_reused_with_other_content_is_rejected_with_ta1_025(rt, erp_receiver):
+    receive(rt, SAMPLE_855.read_bytes(), channel="sftp", filename="a.edi", partner_id="demo")
+    drain(rt)
+    changed = SAMPLE_855.read_bytes().replace(b"PO1*3*25*BX", b"PO1*3*26*BX").replace(b"ACK*IA*25*BX", b"ACK*IA*26*BX")
+    second = receive(rt, changed, channel="sftp", filename="b.edi", partner_id="demo")
+    drain(rt)
+    doc = show(rt, second.document_id)
+    assert doc["status"] == "rejected"
+    assert "ISA13 000000101 was already used" in doc["reason"]
+    assert doc["ack"]["kind"] == "TA1" and "TA1*000000101*" in doc["ack"]["text"] and "*R*025~" in doc["ack"]["text"]
+    assert len(erp_receiver.posts) == 1
+
+
+def test_an_isa13_reused_after_the_duplicate_window_is_a_new_interchange(rt, erp_receiver):
+    from datetime import timedelta
+
+    first = receive(rt, SAMPLE_855.read_bytes(), channel="sftp", filename="a.edi", partner_id="demo")
+    drain(rt)
+    with rt.session() as s:  # as if it arrived four months ago
+        s.get(Document, first.document_id).received_at -= timedelta(days=120)
+    later = SAMPLE_855.read_bytes().replace(b"*261120*1030*", b"*270320*0900*")  # ISA09/ISA10 of the new one
+    second = receive(rt, later, channel="sftp", filename="b.edi", partner_id="demo")
+    drain(rt)
+    doc = show(rt, second.document_id)
+    assert doc["status"] == "accepted", doc["reason"]
+    assert len(set(erp_receiver.keys())) == 2  # a new event, not mistaken for the old one
