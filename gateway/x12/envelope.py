@@ -16,6 +16,7 @@ from gateway.x12.model import FunctionalGroup, Interchange, Segment, Transaction
 
 Report = Callable[[Finding], None]
 TAG = re.compile(r"[A-Z][A-Z0-9]{1,2}")
+ENVELOPE_TAGS = frozenset(("ST", "SE", "GS", "GE", "IEA"))
 
 
 def where(tag: str, position: int, occurrence: int) -> str:
@@ -74,12 +75,19 @@ class InterchangeBuilder:
         return self.position
 
     def add(self, seg: Segment) -> None:
-        handler = {"ST": self._st, "SE": self._se, "GS": self._gs, "GE": self._ge,
-                   "IEA": self._iea}.get(seg.tag)
-        if seg.tag == "TA1" and self.group is None:
+        tag = seg.tag
+        if self.tset is not None and tag not in ENVELOPE_TAGS:  # the common case first
+            self.position += 1
+            self._tag_counts[tag] = self._tag_counts.get(tag, 0) + 1
+            seg.position = self.position
+            if self.keep:
+                self.tset.segments.append(seg)
+            return
+        handler = _HANDLERS.get(tag)
+        if tag == "TA1" and self.group is None:
             self.ta1.append(seg)
         elif handler is not None:
-            handler(seg)
+            handler(self, seg)
         elif self.tset is not None:
             seg.position = self.next_position(seg.tag)
             if self.keep:
@@ -130,7 +138,7 @@ class InterchangeBuilder:
         if self.keep:
             self.tset.segments.append(seg)
         se01, se02 = seg.get(1), seg.get(2)
-        if se01 != str(seg.position) and (not se01.isdigit() or int(se01) != seg.position):
+        if not (se01.isdigit() and int(se01) == seg.position):
             self.finding(C.SEGMENT_COUNT_MISMATCH, f"SE01 says {se01 or 'nothing'!s} segments "
                          f"but set {self.tset.control_number} has {seg.position} (ST to SE "
                          "inclusive)", seg=seg, element=1, value=se01)
@@ -212,3 +220,8 @@ class InterchangeBuilder:
         self.finding(C.INTERCHANGE_TRAILER_MISSING, f"interchange {self.ic.control_number} has "
                      f"no IEA trailer: {why}", offset=offset)
         self.closed = True
+
+
+_HANDLERS = {"ST": InterchangeBuilder._st, "SE": InterchangeBuilder._se,
+             "GS": InterchangeBuilder._gs, "GE": InterchangeBuilder._ge,
+             "IEA": InterchangeBuilder._iea}

@@ -15,13 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from gateway.x12.characters import bad_bytes, describe, element_problems, looks_binary
-from gateway.x12.envelope import TAG, InterchangeBuilder
+from gateway.x12.envelope import InterchangeBuilder
 from gateway.x12.findings import Finding, Severity
 from gateway.x12.findings import FindingCode as C
 from gateway.x12.isa import ISA_LENGTH, parse_isa
 from gateway.x12.model import Interchange, Segment
-from gateway.x12.tokenizer import WHITESPACE, ByteSource, RawSegment
+from gateway.x12.segments import SegmentLoop
+from gateway.x12.tokenizer import WHITESPACE, ByteSource
 
 MAX_FINDINGS = 5000  # beyond this the file is clearly rejected; keep memory bounded
 BOM = b"\xef\xbb\xbf"
@@ -67,7 +67,6 @@ class _Reader:
         self.max_segment = max(max_segment, ISA_LENGTH)
         self.result = X12ReadResult(is_x12=False)
         self._icns: set[tuple[str, str, str]] = set()
-        self._in_binary = False
 
     def report(self, finding: Finding) -> None:
         if len(self.result.findings) < MAX_FINDINGS:
@@ -162,71 +161,10 @@ class _Reader:
             self._skip_to_isa()
             ic.end = src.tell()
             return
-        self._segments(builder)
+        SegmentLoop(src, builder, self.max_segment).run()
         if builder.ta1:
             self.result.ta1[index] = builder.ta1
         ic.end = src.tell()
-
-    def _segments(self, b: InterchangeBuilder) -> None:
-        d = b.ic.delimiters
-        term, sep = d.segment.encode("latin-1"), d.element
-        skippable = bytes(c for c in WHITESPACE if chr(c) not in (d.segment, d.element, d.component))
-        while not b.closed:
-            self.src.skip_bytes(skippable)
-            if self.src.peek(3) == b"ISA" and self.src.peek(4)[3:] not in b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789":
-                b.end_of_data(self.src.tell(), "another ISA starts here")
-                return
-            raw = self.src.next_segment(term, self.max_segment, skippable)
-            if raw is None:
-                b.end_of_data(self.src.tell(), "the data ends before it")
-                return
-            self._segment(b, raw, term, sep)
-
-    def _segment(self, b: InterchangeBuilder, raw: RawSegment, term: bytes, sep: str) -> None:
-        data = raw.data
-        if term == b"\n" and data.endswith(b"\r"):
-            data = data[:-1]  # CRLF line ends with a LF terminator
-        tag = data.split(sep.encode("latin-1"), 1)[0][:3].decode("latin-1")
-        tag = tag if TAG.fullmatch(tag) else "???"
-        if raw.oversized:
-            seg = Segment(tag, [], b.next_position(tag), raw.offset)
-            b.finding(C.SEGMENT_TOO_LONG, f"segment {tag} at byte {raw.offset} is {raw.length} "
-                      f"bytes long; the limit is {self.max_segment} (is a terminator "
-                      f"{b.ic.delimiters.segment!r} missing?)", seg=seg)
-            return
-        if not data:
-            b.finding(C.EMPTY_SEGMENT, f"empty segment at byte {raw.offset} (two terminators in "
-                      "a row)", offset=raw.offset)
-            return
-        d = b.ic.delimiters
-        bad = bad_bytes(data, d)
-        if bad and looks_binary(data, bad):
-            if not self._in_binary:  # one finding per run of junk, not one per fragment
-                b.finding(C.BINARY_CONTENT, f"binary data at byte {raw.offset} ({describe(bad[0])} "
-                          "and others): this part of the file is not X12 text", offset=raw.offset)
-            self._in_binary = True
-            return
-        self._in_binary = False
-        elements = data.decode("latin-1").split(sep)
-        seg = Segment(elements[0], elements[1:], 0, raw.offset)
-        b.add(seg)
-        in_set = b.tset is not None and seg.position > 0
-        if not TAG.fullmatch(seg.tag) and in_set:
-            b.finding(C.UNRECOGNIZED_SEGMENT_ID, f"{seg.tag[:20]!r} at byte {raw.offset} is not "
-                      "a segment identifier", seg=seg)
-        if bad:
-            for n, byte in element_problems(seg.elements, d):
-                value = seg.elements[n - 1]
-                if in_set:
-                    code = C.NON_ASCII_CHARACTER if byte >= 0x80 else C.INVALID_CHARACTER
-                    b.finding(code, f"{b.locate(seg)}, element {seg.tag}{n:02d}: "
-                              f"{describe(byte)} is not allowed in X12 data", seg=seg,
-                              element=n, value=value)
-                else:
-                    code = C.NON_ASCII_BYTE if byte >= 0x80 else C.INVALID_INTERCHANGE_CONTENT
-                    b.finding(code, f"{seg.tag} at byte {raw.offset}, element {seg.tag}{n:02d}: "
-                              f"{describe(byte)} is not allowed in X12 data", seg=seg,
-                              value=value, in_set=False)
 
 
 __all__ = ["X12ReadResult", "read_x12", "Finding", "Severity"]
