@@ -8,6 +8,7 @@ the ``report`` callback; it never sees bytes. The reader owns tokenizing.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 
 from gateway.x12.findings import Finding, Severity
@@ -110,7 +111,8 @@ class InterchangeBuilder:
             return
         self._outside = False
         st01, st02 = seg.get(1), seg.get(2)
-        self.tset = TransactionSet(st01, st02, seg.get(3))
+        # interned: a file of many small sets keeps one copy of "850", not thousands
+        self.tset = TransactionSet(sys.intern(st01), st02, sys.intern(seg.get(3)))
         self.group.transactions.append(self.tset)
         self.position, self._tag_counts = 0, {}
         seg.position = self.next_position("ST")

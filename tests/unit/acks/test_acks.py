@@ -163,6 +163,15 @@ def test_broken_interchange_gets_a_ta1_reject_only(segs, code):
     assert ack.text.split("~")[0].split("*")[8] == "ACMESUPPLY     "  # ISA08: the partner
 
 
+def test_unpadded_isa_is_rejected_with_ta1_022():
+    segs = segments()
+    segs[0] = "ISA*00* *00* *ZZ*ACMESUPPLY *ZZ*BUYERCO *261120*1030*U*00401*000000101*0*P*>"
+    (ack,) = acks_for(segs)
+    isa, ta1 = ack.text.split("~")[:2]
+    assert ta1 == "TA1*000000101*261120*1030*R*022" and len(isa) == 105
+    assert isa.split("*")[8] == "ACMESUPPLY     "
+
+
 def test_ta1_accept_when_requested(map_dir):
     segs = segments()
     segs[0] = segs[0].replace("*0*P*>", "*1*P*>")

@@ -72,6 +72,18 @@ def test_isa_not_106_characters():
     assert codes(result) == ["INVALID_CONTROL_STRUCTURE"]
 
 
+def test_isa_longer_than_106_and_unpadded():
+    segs = segments()
+    segs[0] = segs[0].replace("ACMESUPPLY     ", "ACMESUPPLY      ")
+    assert "107 bytes" in only(read_segs(segs), C.INVALID_CONTROL_STRUCTURE).message
+    segs[0] = "ISA*00* *00* *ZZ*ACMESUPPLY *ZZ*BUYERCO *261120*1030*U*00401*000000101*0*P*>"
+    result = read_segs(segs)
+    assert codes(result) == ["INVALID_CONTROL_STRUCTURE"]
+    ic = result.interchanges[0]
+    assert (ic.sender_id, ic.receiver_id, ic.control_number) == ("ACMESUPPLY", "BUYERCO",
+                                                                 "000000101")
+
+
 def test_element_separator_equals_terminator():
     result = read_segs(segments(), element="~", terminator="~")
     assert codes(result) == ["INVALID_ELEMENT_SEPARATOR"]
