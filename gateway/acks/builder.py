@@ -7,13 +7,15 @@ Policy (X12 practice, stated here because callers rely on it):
   holding only TA1s or FA groups gets nothing at all (no ack loops).
 * TA1 when ISA14 = 1 or an interchange-level (or file-level) error exists. TA104 = R
   with the first error's code; then the interchange is rejected as a whole and no
-  997/999 follows. Only warnings -> TA104 = E (sent only if ISA14 = 1).
+  997/999 follows. A GS whose GS01/GS06 an AK1 cannot echo is TA105 024 (invalid GS).
+  Only warnings -> TA104 = E (sent only if ISA14 = 1).
 * Otherwise one 997 interchange for the groups acknowledged with a 997 (versions before
   005010) and one 999 interchange for 005010+ groups; ``prefer`` forces either.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,9 +26,12 @@ from gateway.acks.report import group_reports
 from gateway.acks.ta1 import build_ta1
 from gateway.acks.writer import Party, outbound_delimiters
 from gateway.x12.findings import Finding, Level
+from gateway.x12.findings import FindingCode as C
+from gateway.x12.model import FunctionalGroup
 from gateway.x12.reader import X12ReadResult
 
 ENVELOPE_LEVELS = (Level.FILE, Level.INTERCHANGE)
+ADDRESSABLE_ID, ADDRESSABLE_CN = re.compile(r"[A-Z0-9]{2}"), re.compile(r"\d{1,9}")
 
 
 class ControlNumbers(Protocol):
@@ -42,6 +47,12 @@ class Ack:
     text: str  # the whole ISA..IEA interchange
     interchange_control_number: int  # our ISA13
     acknowledged_control_number: str = ""  # the inbound ISA13 it answers
+
+
+def _addressable(group: FunctionalGroup) -> bool:
+    """AK101/AK102 must echo GS01 (2 characters) and GS06 (1-9 digits)."""
+    return bool(ADDRESSABLE_ID.fullmatch(group.functional_id)
+                and ADDRESSABLE_CN.fullmatch(group.control_number))
 
 
 def ack_kind(version: str, prefer: str | None) -> str:
@@ -70,15 +81,18 @@ def build_acknowledgments(result: X12ReadResult, interchange_index: int, *, our_
     me, partner = Party(our_qualifier, our_id), Party(ic.sender_qualifier, ic.sender_id)
     envelope = [f for f in findings if f.level in ENVELOPE_LEVELS and f.code.code]
     errors = [f for f in envelope if f.is_error]
+    codes = [f.code.code for f in errors]
+    if any(not _addressable(g) for g in groups):
+        codes.append(C.INVALID_INTERCHANGE_CONTENT.code)  # a GS no AK1 can point at
     acks: list[Ack] = []
-    if errors or ic.ack_requested:
-        status, code = ("R", errors[0].code.code) if errors else \
+    if codes or ic.ack_requested:
+        status, code = ("R", codes[0]) if codes else \
             ("E", envelope[0].code.code) if envelope else ("A", "000")
         text, icn = build_ta1(ic, status=status, note_code=code, sender=me, receiver=partner,
                               delimiters=outbound_delimiters(ic.delimiters, ic.version),
                               control_numbers=control_numbers, now=now)
         acks.append(Ack("TA1", text, icn, ic.control_number))
-        if errors:
+        if codes:
             return acks
     reports = [r for r in group_reports(ic, findings) if r.group.functional_id != "FA"]
     for kind in ("997", "999"):

@@ -7,6 +7,7 @@ come from the findings enum (``FindingCode.x12_code``), never from message text.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from gateway.acks.report import GroupReport, SetReport
@@ -16,6 +17,19 @@ from gateway.x12.model import Delimiters
 X231 = "005010X231A1"
 MAX_CODES = 5  # AK502..AK506, AK905..AK909
 MAX_ELEMENT_ERRORS = 99  # AK4/IK4 repeat per segment
+SET_ID, SET_CN = re.compile(r"[A-Z0-9]{3}"), re.compile(r"[A-Za-z0-9]{4,9}")
+
+
+def addressable(r: SetReport) -> bool:
+    """AK201/AK202 must echo ST01 (3 characters) and ST02 (4-9); a set whose header is too
+    broken for that gets no AK2 and counts as received but not accepted in AK9."""
+    return bool(SET_ID.fullmatch(r.tset.set_id) and SET_CN.fullmatch(r.tset.control_number))
+
+
+def segment_id(tag: str) -> str:
+    """AK301/IK301 is 2-3 letters or digits; an unrecognizable tag is shown as UNK."""
+    cleaned = re.sub(r"[^A-Z0-9]", "", tag.upper())[:3]
+    return cleaned if len(cleaned) >= 2 and cleaned == tag else "UNK"
 
 
 def _set_segments(w: SegmentWriter, kind: str, r: SetReport) -> None:
@@ -25,7 +39,7 @@ def _set_segments(w: SegmentWriter, kind: str, r: SetReport) -> None:
           w.clean(t.implementation_reference, 35) if kind == "999" else "")
     comp = w.d.component
     for seg in r.segments:
-        w.add(ak3, w.clean(seg.segment_id, 3) or "ZZZ", str(seg.position), "",
+        w.add(ak3, segment_id(seg.segment_id), str(seg.position), "",
               seg.segment_code.x12_code(kind))
         for f in seg.elements[:MAX_ELEMENT_ERRORS]:
             pos = str(f.element_position)
@@ -48,7 +62,8 @@ def _group_segments(w: SegmentWriter, kind: str, r: GroupReport, *, gcn: int, tc
     w.add("AK1", w.clean(g.functional_id, 2), w.clean(g.control_number, 9),
           w.clean(g.version, 12) if kind == "999" else "")
     for s in r.sets:
-        _set_segments(w, kind, s)
+        if addressable(s):
+            _set_segments(w, kind, s)
     declared = r.declared_sets if r.declared_sets is not None else r.received
     w.add("AK9", r.status, str(declared), str(r.received), str(r.accepted),
           *[c.x12_code(kind) for c in r.codes][:MAX_CODES])

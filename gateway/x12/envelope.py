@@ -118,7 +118,7 @@ class InterchangeBuilder:
         seg.position = self.next_position("ST")
         if self.keep:
             self.tset.segments.append(seg)
-        if not re.fullmatch(r"[A-Za-z0-9]{3}", st01):
+        if not re.fullmatch(r"[A-Z0-9]{3}", st01):
             self.finding(C.INVALID_TRANSACTION_SET_IDENTIFIER,
                          f"ST01 {st01!r} is not a transaction set identifier", seg=seg,
                          element=1, value=st01)
@@ -157,6 +157,12 @@ class InterchangeBuilder:
         gs = FunctionalGroup(*(seg.get(n) for n in range(1, 9)))
         self.ic.groups.append(gs)
         self.group, self._set_cns = gs, set()
+        if not re.fullmatch(r"[A-Z0-9]{2}", gs.functional_id):
+            self.finding(C.FUNCTIONAL_GROUP_NOT_SUPPORTED, f"GS01 {gs.functional_id!r} is not a "
+                         "functional identifier code", seg=seg, element=1, value=gs.functional_id)
+        if not gs.version.strip():
+            self.finding(C.FUNCTIONAL_GROUP_VERSION_NOT_SUPPORTED, "GS08 (version) is empty",
+                         seg=seg, element=8)
         if not re.fullmatch(r"\d{1,9}", gs.control_number):
             self.finding(C.INVALID_GROUP_CONTROL_NUMBER, f"GS06 {gs.control_number!r} must be "
                          "1 to 9 digits", seg=seg, element=6, value=gs.control_number)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from gateway.x12.characters import allowed_bytes, describe, element_problems, looks_binary
 from gateway.x12.envelope import TAG, InterchangeBuilder
 from gateway.x12.findings import FindingCode as C
+from gateway.x12.findings import Severity
 from gateway.x12.model import Segment
 from gateway.x12.tokenizer import CHUNK, WHITESPACE, ByteSource, RawSegment
 
@@ -90,8 +91,12 @@ class SegmentLoop:
                       f"{b.ic.delimiters.segment!r} missing?)", seg=seg)
             return
         if not data:
-            b.finding(C.EMPTY_SEGMENT, f"empty segment at byte {raw.offset} (two terminators in "
-                      "a row)", offset=raw.offset)
+            if self.term in (b"\r", b"\n"):  # a blank line where lines are segments: cosmetic
+                b.finding(C.EMPTY_SEGMENT, f"blank line at byte {raw.offset} ignored (an empty "
+                          "segment)", offset=raw.offset, severity=Severity.WARNING)
+            else:
+                b.finding(C.EMPTY_SEGMENT, f"empty segment at byte {raw.offset} (two terminators "
+                          "in a row)", offset=raw.offset)
             return
         bad = data.translate(None, self.allowed)
         if bad and looks_binary(data, bad):

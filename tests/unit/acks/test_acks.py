@@ -250,3 +250,23 @@ def test_every_ack_for_the_real_corpus_validates(path, map_dir):
                                          control_numbers=Counter(), now=NOW):
             if ack.kind != "TA1":
                 assert_pyx12_valid(ack, map_dir)
+
+
+def test_acks_for_mutated_input_still_validate(map_dir):
+    """Randomly damaged 855s: whatever we answer must still be a valid 997."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "robustness", HERE.parent / "x12" / "test_reader_robustness.py")
+    robustness = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(robustness)
+    checked = 0
+    for data in robustness._mutations(seed=11, count=80):
+        result = read_x12(data)
+        for index in range(len(result.interchanges)):
+            for ack in build_acknowledgments(result, index, our_qualifier="ZZ", our_id="US",
+                                             control_numbers=Counter(), now=NOW):
+                if ack.kind != "TA1":
+                    assert_pyx12_valid(ack, map_dir)
+                    checked += 1
+    assert checked > 10

@@ -213,6 +213,19 @@ def test_empty_segment_is_reported_not_a_silent_stop():
     assert len(result.interchanges[0].groups[0].transactions[0].segments) == 16
 
 
+def test_blank_line_with_line_feed_terminator_is_only_a_warning():
+    data = sample_bytes(terminator="\n", eol="").replace(b"CUR*SE*USD\n", b"CUR*SE*USD\n\n")
+    result = read_x12(data)
+    assert result.valid and [f.code for f in result.findings] == [C.EMPTY_SEGMENT]
+
+
+def test_gs_without_functional_id_or_version():
+    result = read_segs(replace(segments(), "GS", "GS**ACMESUPPLY*BUYERCO*20261120*1030*101*X"))
+    assert codes(result) == ["FUNCTIONAL_GROUP_NOT_SUPPORTED",
+                             "FUNCTIONAL_GROUP_VERSION_NOT_SUPPORTED"]
+    assert [f.code.code for f in result.findings] == ["1", "2"]
+
+
 def test_one_megabyte_segment():
     segs = segments()
     segs[8] = "PID*F****" + "X" * (1024 * 1024)
