@@ -67,6 +67,14 @@ _lock = threading.Lock()
 _runtime: tuple[int, Runtime] | None = None
 
 
+def _renew_lock_in_child() -> None:
+    global _lock
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_renew_lock_in_child)
+
+
 def runtime() -> Runtime:
     """The runtime of this process (re-made in a forked child), from the environment."""
     global _runtime

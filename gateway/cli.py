@@ -234,7 +234,15 @@ def cmd_tokens_create(args) -> int:
 def cmd_sweep(args) -> int:
     from gateway.routing.outbox import sweep
 
-    _print_json(sweep(_runtime()))
+    rt = _runtime()
+    if not args.every:
+        _print_json(sweep(rt))
+        return EXIT_OK
+    from gateway.roles import Sweeper
+
+    sweeper = Sweeper(rt, args.every).start()
+    _wait_for_signal()
+    sweeper.stop()
     return EXIT_OK
 
 
@@ -253,7 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
     web = sub.add_parser("web", help="run the HTTP server alone")
     web.add_argument("--demo-erp", action="store_true", help="also serve the demo ERP receiver")
     web.set_defaults(func=cmd_web)
-    sub.add_parser("sweep", help="re-queue work the database says is waiting").set_defaults(func=cmd_sweep)
+    sw = sub.add_parser("sweep", help="re-queue work the database says is waiting")
+    sw.add_argument("--every", type=float, metavar="SECONDS", help="keep sweeping at this interval")
+    sw.set_defaults(func=cmd_sweep)
 
     db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)

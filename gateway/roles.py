@@ -64,9 +64,33 @@ class Sweeper:
         self._stop.set()
 
 
+def check_maps() -> None:
+    """Load every base and partner translation map: a broken map stops start-up, naming file and line."""
+    from gateway.mapping import validate_all_maps
+
+    validate_all_maps()
+
+
+def preload() -> None:
+    """Import what jobs use before the worker forks its work horses, so each job starts
+    warm instead of importing pyx12, the maps and the pipeline again."""
+    import gateway.processing.acks  # noqa: F401
+    import gateway.processing.service  # noqa: F401
+    import gateway.routing.delivery  # noqa: F401
+    from gateway.mapping.loader import BASE_MAPS_DIR
+    from gateway.mapping.translator import cached_maps
+    from gateway.x12.structure import map_dir
+
+    cached_maps(None, BASE_MAPS_DIR)
+    map_dir("004010"), map_dir("005010")
+
+
 def run_worker(rt: Runtime, *, burst: bool = False, sweep_interval: float = 5.0,
                queue_names: tuple[str, ...] | None = None, sweeper: bool = True) -> None:
-    """An RQ worker with the scheduler (for retries) and a sweeper thread.
+    """An RQ worker with the scheduler (for retries) and, unless ``burst``, a sweeper.
+
+    The sweeper runs as a separate process, not a thread: the worker forks a work horse
+    per job, and a lock a parent thread held at the fork would stay held in the child.
 
     ``queue_names`` (default: all, in :data:`queues.QUEUE_ORDER`) are served strictly in
     that order: RQ pops the first non-empty queue, so ``erp`` always goes before
@@ -86,14 +110,20 @@ def run_worker(rt: Runtime, *, burst: bool = False, sweep_interval: float = 5.0,
     names = tuple(n for n in queues.QUEUE_ORDER if n in names)  # priority is ours, not the caller's order
     queues.check_eviction_policy(rt.redis)
     load_route_table(rt.settings)  # a broken routes.yaml fails here, loudly
-    sweeping = None if (burst or not sweeper) else Sweeper(rt, sweep_interval).start()
+    sweeping = None
+    if not burst:
+        check_maps()
+        if sweeper:
+            sweeping = subprocess.Popen([sys.executable, "-m", "gateway", "sweep", "--every", str(sweep_interval)])
+    preload()
     worker = Worker([rt.queue(n) for n in names], connection=rt.redis, serializer=JSONSerializer,
                     maintenance_interval=60)
     try:
         worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
     finally:
-        if sweeping:
-            sweeping.stop()
+        if sweeping is not None:
+            sweeping.terminate()
+            sweeping.wait(timeout=10)
 
 
 @dataclass
@@ -143,6 +173,7 @@ def start_all(settings: Settings | None = None) -> Gateway:
     from gateway.routing.routes import load_route_table
 
     load_route_table(rt.settings)  # refuse to start on a broken routes.yaml
+    check_maps()  # ... or a broken translation map
     http = HttpService(rt, demo_erp=demo_erp).start()
     if demo_erp and settings.http_port == 0:  # the port is known only now
         settings = settings.with_overrides(erp_url=f"http://{settings.host}:{http.port}/demo/erp/events")

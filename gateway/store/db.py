@@ -77,6 +77,9 @@ def dispose_all() -> None:
 
 def _after_fork_in_child() -> None:
     # Pooled connections belong to the parent; a forked RQ work horse must not reuse them.
+    # A lock another parent thread held at the fork would stay held forever here: renew it.
+    global _lock
+    _lock = threading.Lock()
     for (_pid, _url), (engine, _factory) in list(_engines.items()):
         engine.dispose(close=False)
     _engines.clear()

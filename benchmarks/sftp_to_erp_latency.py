@@ -1,0 +1,86 @@
+"""Time from SFTP close to ERP POST, through a real `gateway up` and OpenSSH's sftp.
+
+    python benchmarks/sftp_to_erp_latency.py [--files 30] [--database-url URL]
+
+Starts the gateway with embedded Redis (SQLite unless --database-url), an HTTP receiver
+standing in for the ERP, authorizes a fresh key for the demo partner, then uploads the
+sample 855 N times, one at a time, each with its own ISA13, and reports the latency
+from the moment `sftp put` returned (the close was answered) to the moment the
+receiver got the POST: p50 / p95 / max, and the first one separately (cold worker).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+from support import Receiver, free_port  # noqa: E402
+
+SAMPLE = REPO / "sample_docs" / "855" / "855_004010_acme_accepted_with_changes.edi"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--files", type=int, default=30)
+    ap.add_argument("--database-url")
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="gw-bench-"))
+    receiver = Receiver()
+    sftp_port, http_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    env.update(GATEWAY_HOME=str(work / "var"), GATEWAY_SFTP_PORT=str(sftp_port), GATEWAY_HTTP_PORT=str(http_port),
+               GATEWAY_ERP_URL=receiver.url)
+    if args.database_url:
+        env["DATABASE_URL"] = args.database_url
+    log = open(work / "gateway.log", "w")  # noqa: SIM115
+    gw = subprocess.Popen([sys.executable, "-m", "gateway", "up"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        while "Press Ctrl-C" not in (work / "gateway.log").read_text():
+            if gw.poll() is not None:
+                raise SystemExit((work / "gateway.log").read_text())
+            time.sleep(0.1)
+        key = work / "id_ed25519"
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+        subprocess.run([sys.executable, "-m", "gateway", "partners", "authorize", "demo", f"{key}.pub"], env=env,
+                       check=True, capture_output=True)
+        template = SAMPLE.read_text()
+        latencies = []
+        for i in range(args.files):
+            doc = work / f"855-{i}.edi"
+            icn = f"{200000 + i:09d}"
+            doc.write_text(template.replace("000000101", icn))
+            seen = len(receiver.posts)
+            subprocess.run(["sftp", "-b", "-", "-i", str(key), "-P", str(sftp_port), "-o", "BatchMode=yes",
+                            "-o", "StrictHostKeyChecking=no", "-o", f"UserKnownHostsFile={work / 'kh'}",
+                            "demo@127.0.0.1"], input=f"put {doc} inbound/\n", check=True, capture_output=True,
+                           text=True)
+            closed = time.time()
+            deadline = closed + 30
+            while len(receiver.posts) == seen and time.time() < deadline:
+                time.sleep(0.002)
+            if len(receiver.posts) == seen:
+                raise SystemExit(f"file {i}: no POST within 30 s")
+            latencies.append((receiver.posts[seen]["at"] - closed) * 1000)
+        warm = sorted(latencies[1:])
+        print(f"files: {args.files}, database: {args.database_url or 'SQLite (embedded default)'}")
+        print(f"first (cold worker): {latencies[0]:.0f} ms")
+        print(f"warm: p50 {statistics.median(warm):.0f} ms, p95 {warm[int(len(warm) * 0.95) - 1]:.0f} ms, "
+              f"max {warm[-1]:.0f} ms")
+    finally:
+        gw.terminate()
+        gw.wait(timeout=30)
+        receiver.stop()
+        log.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
