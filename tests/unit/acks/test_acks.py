@@ -237,6 +237,33 @@ def test_ack_addressed_to_the_group_sender():
     assert "~GS*FA*BUYER-APP*ACME-APP*20261121*0805*71*X*004010~" in ack.text
 
 
+def test_duplicate_interchange_from_the_caller_gives_ta1_025():
+    dup = Finding(C.DUPLICATE_INTERCHANGE_CONTROL_NUMBER, "ISA13 000000101 was already "
+                  "received with other content", interchange_index=0)
+    (ack,) = acks_for(sample_bytes(), extra_findings=[dup])
+    assert ack.kind == "TA1" and "TA1*000000101*261120*1030*R*025~" in ack.text
+
+
+def test_warning_only_gives_ta1_e_when_requested(map_dir):
+    segs = segments()
+    segs[0] = segs[0].replace("*00401*000000101*0*", "*00040*000000101*1*")
+    ta1, fa = acks_for(segs)
+    assert "TA1*000000101*261120*1030*E*017~" in ta1.text and fa.kind == "997"
+    assert "*00401*" in ta1.text  # an unknown inbound version is answered in 00401
+    assert_pyx12_valid(fa, map_dir)
+
+
+def test_mailbag_each_interchange_answered_to_its_own_sender():
+    other = [s.replace("ACMESUPPLY", "OTHERSUPPLY").replace("000000101", "000000202")
+             for s in segments()]
+    other[0] = other[0].replace("OTHERSUPPLY     ", "OTHERSUPPLY    ")  # ISA06 15 wide
+    data = sample_bytes() + render(other, element="|", terminator="\x15", component="}")
+    first = acks_for(data, 0)[0].text
+    second = acks_for(data, 1)[0].text
+    assert first.split("*")[8] == "ACMESUPPLY     "
+    assert second.split("|")[8] == "OTHERSUPPLY    " and "AK1|PR|101\x15" in second
+
+
 def _corpus_files():
     return sorted(CORPUS.glob("*/*.edi")) if CORPUS.is_dir() else []
 
