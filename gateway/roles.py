@@ -71,9 +71,9 @@ def check_maps() -> None:
     validate_all_maps()
 
 
-def preload() -> None:
-    """Import what jobs use before the worker forks its work horses, so each job starts
-    warm instead of importing pyx12, the maps and the pipeline again."""
+def preload(rt: Runtime) -> None:
+    """Import and load what jobs use before the worker forks its work horses, so each
+    job starts warm (loading the translation maps alone takes about half a second)."""
     import gateway.processing.acks  # noqa: F401
     import gateway.processing.service  # noqa: F401
     import gateway.routing.delivery  # noqa: F401
@@ -81,7 +81,8 @@ def preload() -> None:
     from gateway.mapping.translator import cached_maps
     from gateway.x12.structure import map_dir
 
-    cached_maps(None, BASE_MAPS_DIR)
+    for maps_dir in {None, *(p.maps_dir for p in rt.partners.values())}:
+        cached_maps(maps_dir, BASE_MAPS_DIR)
     map_dir("004010"), map_dir("005010")
 
 
@@ -115,7 +116,7 @@ def run_worker(rt: Runtime, *, burst: bool = False, sweep_interval: float = 5.0,
         check_maps()
         if sweeper:
             sweeping = subprocess.Popen([sys.executable, "-m", "gateway", "sweep", "--every", str(sweep_interval)])
-    preload()
+    preload(rt)
     worker = Worker([rt.queue(n) for n in names], connection=rt.redis, serializer=JSONSerializer,
                     maintenance_interval=60)
     try:
