@@ -1,7 +1,7 @@
 """The adapter contract: deliver one canonical event to one target system.
 
 An adapter is a small class with a ``deliver(event)`` method, registered by alias in
-``ADAPTERS``; routes name adapters by alias. Each call carries the event's
+``gateway.adapters.registry.ADAPTERS``; routes (``routes.yaml``) name adapters by alias. Each call carries the event's
 ``event_id`` as idempotency key, so a retry or a replay is recognised by the target.
 """
 
@@ -27,6 +27,12 @@ class DeliveryResult:
 
 
 class Adapter(Protocol):
-    alias: str
+    alias: str  # the type alias routes use
+    required_options: tuple[str, ...]  # without these the adapter is "not configured"
 
-    def deliver(self, event: dict) -> DeliveryResult: ...
+    @classmethod
+    def from_options(cls, options: dict) -> Adapter: ...
+
+    def deliver(self, event: dict) -> DeliveryResult:
+        """Deliver ``event`` once; never raise for a target's failure (return RETRY)."""
+        ...

@@ -1,7 +1,9 @@
-"""``erp_http``: POST each event as JSON to the ERP, with ``Idempotency-Key: <event_id>``.
+"""``erp_http``: POST each canonical event as JSON to the ERP, ``Idempotency-Key: <event_id>``.
 
-2xx is delivered; 4xx is a business refusal (kept, not retried, except 408/425/429
-which mean "later"); 5xx, timeouts and dropped connections are retried.
+Options: ``url`` (required), ``timeout`` (seconds, default 30). The body is the event
+envelope itself (DESIGN §3), keys sorted. Answers are read by
+:func:`gateway.adapters.http.post_json`: 2xx delivered, 4xx refused and kept, 5xx /
+timeout / reset retried.
 """
 
 from __future__ import annotations
@@ -10,39 +12,28 @@ import json
 
 import requests
 
-from gateway.adapters.base import DeliveryResult, Outcome
-
-_RETRYABLE_4XX = {408, 425, 429}
-_BODY_KEPT = 2000
+from gateway.adapters.base import DeliveryResult
+from gateway.adapters.http import option_float, post_json
 
 
 class ErpHttpAdapter:
     alias = "erp_http"
+    required_options = ("url",)
 
     def __init__(self, url: str, timeout: float = 30.0, session: requests.Session | None = None):
         self.url = url
         self.timeout = timeout
         self.http = session or requests.Session()
 
+    @classmethod
+    def from_options(cls, options: dict) -> ErpHttpAdapter:
+        return cls(options["url"], timeout=option_float(options, "timeout", 30.0))
+
     def deliver(self, event: dict) -> DeliveryResult:
         headers = {
-            "Content-Type": "application/json",
             "Idempotency-Key": event["event_id"],
             "X-Event-Type": event["type"],
-            "X-Correlation-Id": event.get("correlation_id", ""),
+            "X-Correlation-Id": event.get("correlation_id") or "",
         }
-        try:
-            response = self.http.post(
-                self.url, data=json.dumps(event, sort_keys=True), headers=headers, timeout=(5, self.timeout)
-            )
-        except requests.Timeout:
-            return DeliveryResult(Outcome.RETRY, f"no answer from {self.url} within {self.timeout}s")
-        except requests.ConnectionError as exc:
-            return DeliveryResult(Outcome.RETRY, f"could not reach {self.url}: {type(exc).__name__}")
-        body = response.text[:_BODY_KEPT]
-        code = response.status_code
-        if 200 <= code < 300:
-            return DeliveryResult(Outcome.DELIVERED, f"HTTP {code}", code, body)
-        if 400 <= code < 500 and code not in _RETRYABLE_4XX:
-            return DeliveryResult(Outcome.REFUSED, f"the ERP refused the event: HTTP {code}", code, body)
-        return DeliveryResult(Outcome.RETRY, f"HTTP {code} from {self.url}", code, body)
+        body = json.dumps(event, sort_keys=True).encode()
+        return post_json(self.http, self.url, body, headers, self.timeout, target="ERP")

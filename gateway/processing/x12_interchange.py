@@ -195,19 +195,38 @@ def translate_set(rt, doc, ic, group, ts, partner: PartnerProfile) -> list[dict]
 
 
 def record_event(rt: Runtime, s, doc: Document, body: dict) -> list[DeliveryRecord]:
-    """Store an event and its deliveries (the outbox), unless a reprocess already did."""
-    if s.get(EventRecord, body["event_id"]) is not None:
-        return []
-    s.add(EventRecord(event_id=body["event_id"], type=body["type"], partner_id=body.get("partner_id"),
-                      document_id=doc.id, body=body))
+    """Store an event, its deliveries (the outbox) and the events derived from it.
+
+    Everything goes into the caller's transaction, with the document's new status.
+    Idempotent: the event id is deterministic, so a reprocess finds the row and only
+    adds deliveries for routes configured since; an event not yet delivered anywhere
+    takes the new body (a map fix). Returns the deliveries that are new.
+    """
+    from gateway.routing.derived import derived_events, remember_purchase_order
+
+    event = s.get(EventRecord, body["event_id"])
+    if event is None:
+        event = EventRecord(event_id=body["event_id"], type=body["type"], partner_id=body.get("partner_id"),
+                            document_id=doc.id, body=body)
+        s.add(event)
+        have: set[str] = set()
+    else:
+        have = {d.adapter for d in event.deliveries}
+        if event.body != body and all(d.status != DeliveryStatus.DELIVERED for d in event.deliveries):
+            event.body = body
     now = utcnow()
     deliveries = []
-    for route in routes_for(body["type"], rt.settings):
+    for route in routes_for(body["type"], rt.settings, body.get("partner_id")):
+        if route.adapter in have:
+            continue
         d = DeliveryRecord(id=f"{body['event_id']}-{route.adapter}", event_id=body["event_id"], adapter=route.adapter,
                            queue=route.queue, status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now,
-                           queued_at=now)
+                           queued_at=now, replays=0)
         s.add(d)
         deliveries.append(d)
+    remember_purchase_order(s, body)
+    for derived in derived_events(s, body):
+        deliveries.extend(record_event(rt, s, doc, derived))
     return deliveries
 
 

@@ -1,13 +1,19 @@
 """Run one delivery attempt: claim the row, call the adapter, record what happened.
 
 At-least-once towards the adapter, exactly once as far as it can tell: every attempt,
-retry and replay carries the same ``Idempotency-Key`` (the event id).
+retry and replay carries the same ``Idempotency-Key`` (the event id). The claim is a
+lease in the database, so two workers (or a worker and a sweeper's re-queued copy)
+never post the same delivery at the same time; a worker that dies holding a lease
+lets it lapse and the sweeper queues the delivery again.
+
+Retries follow the adapter's :class:`~gateway.routing.routes.RetryPolicy`; after its
+last try (or at once when the target refused) the delivery is ``dead_lettered`` with
+the last error and answer kept, and stays so until someone replays it.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 from datetime import timedelta
 
 from sqlalchemy import or_, update
@@ -15,16 +21,15 @@ from sqlalchemy import or_, update
 from gateway.adapters.base import DeliveryResult, Outcome
 from gateway.bootstrap import Runtime
 from gateway.domain.status import DeliveryStatus
-from gateway.routing.routes import build_adapter
+from gateway.routing.routes import RetryPolicy, adapter_spec, build_adapter
 from gateway.store.models import DeliveryRecord, utcnow
 
 log = logging.getLogger("gateway.routing")
 
 
 def backoff(settings, attempts: int) -> timedelta:
-    """Exponential backoff with full jitter: base * 2^(n-1), capped at an hour."""
-    ceiling = min(3600.0, settings.delivery_backoff_seconds * (2 ** max(0, attempts - 1)))
-    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+    """The default policy's delay (adapters may set their own in routes.yaml)."""
+    return RetryPolicy(settings.delivery_max_attempts, settings.delivery_backoff_seconds).delay(attempts)
 
 
 def claim(rt: Runtime, delivery_id: str) -> bool:
@@ -50,13 +55,20 @@ def attempt(rt: Runtime, delivery_id: str) -> str:
         return "skipped"
     with rt.session() as s:
         record = s.get(DeliveryRecord, delivery_id)
-        event, alias = record.event.body, record.adapter
+        event, name, partner_id = record.event.body, record.adapter, record.event.partner_id
     try:
-        result = build_adapter(alias, rt.settings).deliver(event)
-    except Exception as exc:  # a bug or misconfiguration must not leave the lease dangling silently
-        log.exception("adapter %s failed on %s", alias, delivery_id)
+        result = build_adapter(name, rt.settings, partner_id).deliver(event)
+    except Exception as exc:  # a bug or misconfiguration: recorded and retried, never a dangling lease
+        log.exception("adapter %s failed on %s", name, delivery_id)
         result = DeliveryResult(Outcome.RETRY, f"{type(exc).__name__}: {exc}")
     return record_result(rt, delivery_id, result)
+
+
+def _policy(rt: Runtime, name: str, partner_id: str | None) -> RetryPolicy:
+    try:
+        return adapter_spec(name, rt.settings, partner_id).retry
+    except LookupError:  # the adapter was removed from routes.yaml: default policy
+        return RetryPolicy(rt.settings.delivery_max_attempts, rt.settings.delivery_backoff_seconds)
 
 
 def record_result(rt: Runtime, delivery_id: str, result: DeliveryResult) -> str:
@@ -64,18 +76,27 @@ def record_result(rt: Runtime, delivery_id: str, result: DeliveryResult) -> str:
     retry_in = None
     with rt.session() as s:
         d = s.get(DeliveryRecord, delivery_id)
+        if d.status != DeliveryStatus.PENDING:
+            # Our lease lapsed and another attempt already finished it: keep its verdict.
+            log.warning("delivery %s was finished by another attempt (%s); dropping %s",
+                        delivery_id, d.status, result.detail)
+            return d.status
+        policy = _policy(rt, d.adapter, d.event.partner_id)
         d.response_status, d.response_body, d.lease_until = result.status_code, result.response_body, None
         if result.outcome is Outcome.DELIVERED:
             d.status, d.delivered_at, d.last_error = DeliveryStatus.DELIVERED, now, None
-        elif result.outcome is Outcome.REFUSED or d.attempts >= rt.settings.delivery_max_attempts:
-            d.status, d.last_error = DeliveryStatus.DEAD_LETTERED, result.detail
+        elif result.outcome is Outcome.REFUSED or d.attempts >= policy.max_attempts:
+            d.status, d.last_error, d.dead_lettered_at = DeliveryStatus.DEAD_LETTERED, result.detail, now
         else:
-            retry_in = backoff(rt.settings, d.attempts)
+            retry_in = policy.delay(d.attempts)
             d.last_error, d.next_attempt_at, d.queued_at = result.detail, now + retry_in, now + retry_in
-        status, queue_name = d.status, d.queue
-    log.info("delivery %s: %s (%s)", delivery_id, status, result.detail)
+        status, queue_name, attempts = d.status, d.queue, d.attempts
+    if status == DeliveryStatus.DEAD_LETTERED:
+        log.warning("delivery %s dead-lettered after %d attempts: %s", delivery_id, attempts, result.detail)
+    else:
+        log.info("delivery %s: %s (%s)", delivery_id, status, result.detail)
     if retry_in is not None:
         from gateway.routing.outbox import enqueue_delivery
 
-        enqueue_delivery(rt, delivery_id, queue_name, delay=retry_in)
+        enqueue_delivery(rt, delivery_id, queue_name, delay=retry_in, attempt=attempts + 1)
     return status

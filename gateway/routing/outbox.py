@@ -24,15 +24,24 @@ from gateway.store.models import AckRecord, DeliveryRecord, Document, utcnow
 log = logging.getLogger("gateway.routing")
 
 
-def enqueue_delivery(rt: Runtime, delivery_id: str, queue_name: str, delay: timedelta | None = None) -> bool:
+def enqueue_delivery(rt: Runtime, delivery_id: str, queue_name: str, delay: timedelta | None = None,
+                     attempt: int | None = None) -> bool:
+    """Put a delivery's id on its queue (now, or after ``delay`` via RQ's scheduler).
+
+    The job id is ``deliver-<delivery id>-<attempt>-<nonce>``: it names the delivery for
+    anyone reading Redis, and the nonce lets the sweeper queue it again even while an
+    old copy lingers (say, in the started registry of a killed worker). Duplicates are
+    harmless: the database lease lets one run and the others return ``skipped``.
+    """
     try:
         q = rt.queue(queue_name)
-        jid = queues.job_id("deliver", delivery_id, str(random.getrandbits(32)))
+        jid = queues.job_id("deliver", delivery_id, f"a{attempt or 0}", str(random.getrandbits(32)))
         kwargs = dict(job_id=jid, result_ttl=3600, failure_ttl=7 * 24 * 3600)
+        timeout = queues.JOB_TIMEOUT.get(queue_name, 600)
         if delay and delay.total_seconds() > 0:
-            q.enqueue_in(delay, "gateway.routing.jobs.deliver", delivery_id, **kwargs)
+            q.enqueue_in(delay, "gateway.routing.jobs.deliver", delivery_id, job_timeout=timeout, **kwargs)
         else:
-            q.enqueue_call("gateway.routing.jobs.deliver", args=(delivery_id,), **kwargs)
+            q.enqueue_call("gateway.routing.jobs.deliver", args=(delivery_id,), timeout=timeout, **kwargs)
         return True
     except Exception as exc:
         log.warning("could not enqueue delivery %s: %s", delivery_id, exc)

@@ -17,6 +17,11 @@ from rq.serializers import JSONSerializer
 # Served in this order by every worker: critical ERP deliveries first, then document
 # processing and acks, and only then the non-critical targets.
 QUEUE_ORDER = ("erp", "process", "acks", "planning", "notify")
+CRITICAL_QUEUES = ("erp", "process", "acks")
+NON_CRITICAL_QUEUES = ("planning", "notify")
+# RQ's hard limit per job. Non-critical targets get a short one: a hung webhook must
+# give its worker back quickly (the adapter's own HTTP timeout is shorter still).
+JOB_TIMEOUT = {"erp": 600, "process": 600, "acks": 300, "planning": 60, "notify": 60}
 _JOB_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 

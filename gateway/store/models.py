@@ -169,6 +169,10 @@ class DeliveryRecord(Base):
     queued_at: Mapped[datetime | None]  # last put on a queue; the sweeper re-queues stale ones
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None]
+    # Added by revision 0003 (issue #5, routing/replay): how often support replayed it,
+    # and when it was last dead-lettered. `attempts` restarts at 0 on a replay.
+    replays: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    dead_lettered_at: Mapped[datetime | None]
 
     event: Mapped[EventRecord] = relationship(back_populates="deliveries")
 

@@ -1,0 +1,6 @@
+"""Delivery tests share the fault tests' kit (scripted receivers, 855 maker)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "faults"))
