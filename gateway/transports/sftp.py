@@ -1,11 +1,12 @@
 """The SFTP channel (paramiko server): partners log in with a public key as their
 partner id, drop documents into ``/inbound`` and pick up acks from ``/outbound``.
 
-An upload is written to a staging file the partner cannot see. Only when the client
-closes the handle is it handed to :func:`gateway.intake.receive.receive`, and the
-close is answered OK only after the bytes are durable and recorded; a failure there
-is answered with an SFTP error, so the partner knows to send again. A connection that
-drops mid-upload leaves nothing accepted.
+Uploads (staged, checked for completeness, accepted on close or on a rename from a
+temporary name) are in :mod:`gateway.transports.sftp_upload`; logins, algorithms and
+throttling in :mod:`gateway.transports.sftp_auth` and ``sftp_limits``; the jail in
+``sftp_jail``. This module is the partner's view of its folder and the listener, which
+applies the banner/handshake/auth timeouts, an idle timeout and a cap on sessions per
+client address.
 """
 
 from __future__ import annotations
@@ -13,15 +14,14 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import tempfile
 import threading
+import time
+from collections import Counter
 from pathlib import Path
 
 import paramiko
 from paramiko import SFTPAttributes, SFTPHandle, SFTPServer, SFTPServerInterface
 from paramiko.sftp import (
-    CMD_CLOSE,
-    SFTP_FAILURE,
     SFTP_NO_SUCH_FILE,
     SFTP_OK,
     SFTP_OP_UNSUPPORTED,
@@ -29,82 +29,21 @@ from paramiko.sftp import (
 )
 
 from gateway.bootstrap import Runtime
-from gateway.intake.receive import DocumentTooLarge, receive
 from gateway.transports.sftp_auth import (
     PartnerAuthServer,
     load_or_create_host_key,
     modern_algorithms_only,
 )
 from gateway.transports.sftp_jail import Jail, JailViolation
+from gateway.transports.sftp_limits import AuthThrottle, bytes_today, sftp_limits
+from gateway.transports.sftp_upload import (
+    GatewaySFTPServer,
+    UploadHandle,
+    accept,
+    is_temporary_name,
+)
 
 log = logging.getLogger("gateway.transports.sftp")
-
-
-class UploadHandle(SFTPHandle):
-    """A file being uploaded into ``/inbound``: staged, then received on an explicit close."""
-
-    def __init__(self, rt: Runtime, partner_id: str, filename: str, staging_dir: Path):
-        super().__init__()
-        self.rt, self.partner_id, self.filename = rt, partner_id, filename
-        staging_dir.mkdir(parents=True, exist_ok=True)
-        fd, self.staged = tempfile.mkstemp(dir=staging_dir, suffix=".part")
-        self.writefile = os.fdopen(fd, "w+b")
-        self.size = 0
-
-    def write(self, offset, data):
-        end = offset + len(data)
-        if end > self.rt.settings.max_document_bytes:
-            return SFTP_FAILURE
-        self.writefile.seek(offset)
-        self.writefile.write(data)
-        self.size = max(self.size, end)
-        return SFTP_OK
-
-    def stat(self):
-        attrs = SFTPAttributes()
-        attrs.st_size, attrs.st_mode = self.size, 0o100600
-        return attrs
-
-    def commit(self) -> tuple[int, str]:
-        """The client closed the file: receive it. Returns the SFTP status to answer with."""
-        try:
-            self.writefile.seek(0)
-            data = self.writefile.read()
-            receipt = receive(self.rt, data, channel="sftp", filename=self.filename, partner_id=self.partner_id)
-            log.info("sftp upload %s from %s stored as %s", self.filename, self.partner_id, receipt.document_id)
-            return SFTP_OK, "received"
-        except DocumentTooLarge as exc:
-            return SFTP_FAILURE, f"refused: {exc}"
-        except Exception:
-            log.exception("could not store the upload %s from %s", self.filename, self.partner_id)
-            return SFTP_FAILURE, "not received: the gateway could not store the file, please send it again"
-        finally:
-            self.discard()
-
-    def close(self):  # called by paramiko on disconnect: an unfinished upload is dropped
-        self.discard()
-
-    def discard(self):
-        self.writefile.close()
-        if os.path.exists(self.staged):
-            os.unlink(self.staged)
-
-
-class GatewaySFTPServer(SFTPServer):
-    """Answers an upload's CLOSE with the outcome of storing it, not a blind OK."""
-
-    def _process(self, t, request_number, msg):
-        if t == CMD_CLOSE:
-            handle = msg.get_binary()
-            upload = self.file_table.get(handle)
-            if isinstance(upload, UploadHandle):
-                del self.file_table[handle]
-                code, message = upload.commit()
-                self._send_status(request_number, code, message)
-                return
-            msg.rewind()
-            msg.get_int()
-        super()._process(t, request_number, msg)
 
 
 class PartnerFolder(SFTPServerInterface):
@@ -116,6 +55,29 @@ class PartnerFolder(SFTPServerInterface):
         self.partner_id: str = server.partner_id
         self.jail = Jail(self.rt.settings.sftp_root / self.partner_id)
         self.jail.ensure()
+        self.pending: dict[str, Path] = {}  # temporary-named uploads closed, waiting for their rename
+
+    def keep_pending(self, virtual: str, staged: Path) -> None:
+        old = self.pending.pop(virtual, None)
+        if old is not None and old != staged:
+            old.unlink(missing_ok=True)
+        self.pending[virtual] = staged
+
+    def is_pending(self, staged: Path) -> bool:
+        return staged in self.pending.values()
+
+    def session_ended(self):
+        for staged in self.pending.values():  # never renamed: never delivered
+            staged.unlink(missing_ok=True)
+        self.pending.clear()
+        super().session_ended()
+
+    def _pending_path(self, path: str) -> str | None:
+        try:
+            virtual = self.jail.virtual(path)
+        except JailViolation:
+            return None
+        return virtual if virtual in self.pending else None
 
     def _real(self, path: str) -> Path:
         return self.jail.real(path)
@@ -141,6 +103,9 @@ class PartnerFolder(SFTPServerInterface):
             return SFTPServer.convert_errno(exc.errno)
 
     def stat(self, path):
+        pending = self._pending_path(path)
+        if pending:
+            return SFTPAttributes.from_stat(os.stat(self.pending[pending]))
         try:
             return SFTPAttributes.from_stat(os.stat(self._real(path)))
         except JailViolation:
@@ -162,14 +127,27 @@ class PartnerFolder(SFTPServerInterface):
             if self.jail.folder_of(virtual) != "inbound" or real.parent != self.jail.root / "inbound":
                 return SFTP_PERMISSION_DENIED
             staging = self.rt.settings.home / "sftp-staging" / self.partner_id
-            return UploadHandle(self.rt, self.partner_id, real.name, staging)
+            profile = self.rt.partners[self.partner_id]
+            max_bytes = min(profile.sftp.max_file_bytes or self.rt.settings.max_document_bytes,
+                            self.rt.settings.max_document_bytes)
+            quota = profile.sftp.daily_quota_bytes
+            quota_left = None if quota is None else max(0, quota - bytes_today(self.rt, self.partner_id))
+            return UploadHandle(self, virtual, real.name, staging, max_bytes=max_bytes, quota_left=quota_left)
         if not real.is_file():
             return SFTP_NO_SUCH_FILE
+        try:  # the path is resolved; O_NOFOLLOW refuses a link swapped in since
+            fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError as exc:
+            return SFTPServer.convert_errno(exc.errno)
         handle = SFTPHandle(flags)
-        handle.readfile = open(real, "rb")  # noqa: SIM115 - paramiko closes it with the handle
+        handle.readfile = os.fdopen(fd, "rb")
         return handle
 
     def remove(self, path):
+        pending = self._pending_path(path)
+        if pending:
+            self.pending.pop(pending).unlink(missing_ok=True)
+            return SFTP_OK
         try:
             virtual, real = self.jail.virtual(path), self._real(path)
         except JailViolation:
@@ -180,7 +158,31 @@ class PartnerFolder(SFTPServerInterface):
         return SFTP_OK
 
     def rename(self, oldpath, newpath):
-        return SFTP_PERMISSION_DENIED
+        return self.rename_verbose(oldpath, newpath)[0]
+
+    posix_rename = rename
+
+    def rename_verbose(self, oldpath, newpath) -> tuple[int, str]:
+        """Only a temporary-named upload in ``/inbound`` may be renamed, to a final name
+        there: that delivers it (completeness-checked, stored) under the new name."""
+        pending = self._pending_path(oldpath)
+        try:
+            virtual_new, real_new = self.jail.virtual(newpath), self._real(newpath)
+        except JailViolation:
+            return SFTP_PERMISSION_DENIED, "outside your folder"
+        if pending is None:
+            return SFTP_PERMISSION_DENIED, "only an upload under a temporary name may be renamed"
+        if self.jail.folder_of(virtual_new) != "inbound" or real_new.parent != self.jail.root / "inbound":
+            return SFTP_PERMISSION_DENIED, "a file can only be renamed within /inbound"
+        if is_temporary_name(real_new.name):
+            staged = self.pending.pop(pending)
+            self.pending[virtual_new] = staged
+            return SFTP_OK, "renamed (still a temporary name)"
+        staged = self.pending.pop(pending)
+        try:
+            return accept(self.rt, self.partner_id, real_new.name, staged.read_bytes())
+        finally:
+            staged.unlink(missing_ok=True)
 
     def mkdir(self, path, attr):
         return SFTP_PERMISSION_DENIED
@@ -206,6 +208,10 @@ class SFTPService:
         self.host = host or rt.settings.host
         self.port = rt.settings.sftp_port if port is None else port
         self.host_key = load_or_create_host_key(rt.settings.host_key_path)
+        self.limits = sftp_limits(rt)
+        self.throttle = AuthThrottle(self.limits)
+        self._sessions: Counter[str] = Counter()
+        self._sessions_lock = threading.Lock()
         self._sock: socket.socket | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -236,25 +242,44 @@ class SFTPService:
                 continue
             except OSError:
                 break
+            with self._sessions_lock:
+                too_many = self._sessions[addr[0]] >= self.limits.sessions_per_address
+                if not too_many:
+                    self._sessions[addr[0]] += 1
+            if too_many:
+                log.warning("sftp: refused a connection from %s: too many sessions", addr[0])
+                conn.close()
+                continue
             threading.Thread(target=self._serve, args=(conn, addr), name=f"sftp-{addr[0]}", daemon=True).start()
 
     def _serve(self, conn: socket.socket, addr) -> None:
         transport = paramiko.Transport(conn)
+        limits = self.limits
         try:
+            transport.banner_timeout = limits.banner_timeout
+            transport.handshake_timeout = limits.handshake_timeout
+            transport.auth_timeout = limits.auth_timeout
             modern_algorithms_only(transport)
             transport.add_server_key(self.host_key)
             transport.set_subsystem_handler("sftp", GatewaySFTPServer, PartnerFolder)
-            server = PartnerAuthServer(self.rt, addr[0])
+            server = PartnerAuthServer(self.rt, addr[0], throttle=self.throttle, limits=limits, transport=transport)
             transport.start_server(server=server)
-            channel = transport.accept(timeout=30)
+            channel = transport.accept(timeout=limits.auth_timeout + limits.handshake_timeout)
             if channel is None:
                 return
             while transport.is_active() and not self._stop.is_set():
                 transport.join(timeout=1)
+                if time.monotonic() - server.last_activity > limits.idle_timeout:
+                    log.info("sftp connection from %s (%s) idle; closing", addr[0], server.partner_id)
+                    break
         except (paramiko.SSHException, EOFError, OSError) as exc:
             log.info("sftp connection from %s ended: %s", addr[0], exc)
         finally:
             transport.close()
+            with self._sessions_lock:
+                self._sessions[addr[0]] -= 1
+                if self._sessions[addr[0]] <= 0:
+                    del self._sessions[addr[0]]
 
     def stop(self) -> None:
         self._stop.set()

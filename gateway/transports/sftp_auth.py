@@ -1,17 +1,23 @@
 """SFTP authentication: partner public keys (kept in the database), the host key, and
 the algorithms we accept.
 
-The SSH user name is the partner id; only ``publickey`` is offered, and a key is
-accepted only for the partner it was authorized for.
+The SSH user name is the partner id; ``publickey`` is offered, and a key is accepted
+only for the partner it was authorized for. ``password`` is offered only to a partner
+whose profile has a ``channels.sftp.password_hash`` (scrypt, see :func:`hash_password`).
+Failed attempts are counted (:class:`gateway.transports.sftp_limits.AuthThrottle`): a
+locked-out address or user is refused even with the right key, and a connection that
+fails ``max_auth_tries`` times is closed (paramiko has no MaxAuthTries of its own).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 
 import paramiko
@@ -60,34 +66,95 @@ def authorize_key(rt: Runtime, partner_id: str, line: str) -> str:
     return fp
 
 
-class PartnerAuthServer(paramiko.ServerInterface):
-    """One per connection: public-key auth as a partner, a session channel, sftp only."""
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 
-    def __init__(self, rt: Runtime, address: str):
+
+def hash_password(password: str) -> str:
+    """The value for ``channels.sftp.password_hash``: ``scrypt$N$r$p$salt$hash`` (base64)."""
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
+    b64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${b64(salt)}${b64(digest)}"
+
+
+def check_password(stored: str, password: str) -> bool:
+    try:
+        _, n, r, p, salt, digest = stored.split("$")
+        expected = base64.b64decode(digest)
+        actual = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
+                                dklen=len(expected))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+class PartnerAuthServer(paramiko.ServerInterface):
+    """One per connection: public-key (or configured password) auth as a partner, a
+    session channel, sftp only."""
+
+    def __init__(self, rt: Runtime, address: str, *, throttle=None, limits=None, transport=None):
         self.rt = rt
         self.address = address
         self.partner_id: str | None = None
         self.event = threading.Event()
+        self.throttle, self.transport = throttle, transport
+        self.max_tries = limits.max_auth_tries if limits else 6
+        self.failures = 0
+        self.last_activity = time.monotonic()
+
+    def touch(self) -> None:
+        self.last_activity = time.monotonic()
 
     def get_allowed_auths(self, username):
+        profile = self.rt.partners.get(username)
+        if profile is not None and profile.sftp.password_hash:
+            return "publickey,password"
         return "publickey"
 
     def check_auth_none(self, username):
         return paramiko.AUTH_FAILED
 
-    def check_auth_password(self, username, password):
+    def _blocked(self, username) -> bool:
+        if self.throttle is not None and self.throttle.blocked(self.address, username):
+            log.warning("sftp login refused from %s as %r: locked out after repeated failures", self.address, username)
+            self._close_soon()
+            return True
+        return False
+
+    def _failed(self, username, *, password: bool, why: str):
+        log.warning("sftp login refused from %s as %r: %s", self.address, username, why)
+        self.failures += 1
+        if self.throttle is not None:
+            self.throttle.failed(self.address, username, password=password)
+        if self.failures >= self.max_tries:
+            self._close_soon()
         return paramiko.AUTH_FAILED
 
-    def check_auth_publickey(self, username, key):
-        if username not in self.rt.partners:
-            log.warning("sftp login refused from %s: unknown user %r", self.address, username)
+    def _close_soon(self) -> None:
+        if self.transport is not None:  # from paramiko's own thread: close after this reply
+            threading.Timer(0.05, self.transport.close).start()
+
+    def check_auth_password(self, username, password):
+        if self._blocked(username):
             return paramiko.AUTH_FAILED
+        profile = self.rt.partners.get(username)
+        if profile is None or not profile.sftp.password_hash:
+            return self._failed(username, password=True, why="password login is not enabled")
+        if not check_password(profile.sftp.password_hash, password):
+            return self._failed(username, password=True, why="wrong password")
+        self.partner_id = username
+        return paramiko.AUTH_SUCCESSFUL
+
+    def check_auth_publickey(self, username, key):
+        if self._blocked(username):
+            return paramiko.AUTH_FAILED
+        if username not in self.rt.partners:
+            return self._failed(username, password=False, why="unknown user")
         fp = fingerprint(key)
         with self.rt.session() as s:
             known = s.scalar(select(SftpKey).where(SftpKey.partner_id == username, SftpKey.fingerprint == fp))
         if known is None or known.key_data != key.get_base64():
-            log.warning("sftp login refused from %s: key %s is not authorized for %r", self.address, fp, username)
-            return paramiko.AUTH_FAILED
+            return self._failed(username, password=False, why=f"key {fp} is not authorized")
         self.partner_id = username
         return paramiko.AUTH_SUCCESSFUL
 

@@ -1,0 +1,218 @@
+"""The SFTP channel under abuse, with OpenSSH's real `sftp` client: traversal, symlinks,
+size and quota limits, incomplete and cut-off uploads, temporary names, failed-login
+throttling, disabled algorithms, timeouts and (optional) hashed passwords."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+import paramiko
+import pytest
+from paramiko.sftp import CMD_CLOSE
+from sftp_kit import SftpRig, write_sftp_partner
+from sqlalchemy import select
+from support import SAMPLES
+
+from gateway.store.models import Document
+from gateway.transports.sftp_auth import hash_password
+
+SAMPLE = SAMPLES / "855" / "855_004010_acme_accepted_with_changes.edi"
+SIZE = SAMPLE.stat().st_size
+
+pytestmark = pytest.mark.skipif(shutil.which("sftp") is None, reason="OpenSSH sftp client not installed")
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("sftp")
+    partners = tmp / "partners"
+    write_sftp_partner(partners, "acme", max_file_bytes=SIZE * 3 // 2)
+    write_sftp_partner(partners, "other")
+    write_sftp_partner(partners, "pw", password_hash=hash_password("correct horse"))
+    r = SftpRig(tmp, f"sqlite:///{tmp / 'gw.db'}", None, partners, address_failures=4, lockout=120,
+                banner_timeout=1)
+    yield r
+    r.stop()
+
+
+def docs(rt, partner_id):
+    with rt.session() as s:
+        return s.scalars(select(Document).where(Document.partner_id == partner_id).order_by(Document.received_at)).all()
+
+
+def test_paths_outside_the_jail_are_refused(rig):
+    before = len(docs(rig.rt, "acme"))
+    for target in ("../../escaped.edi", "/etc/escaped.edi", "inbound/../../escaped.edi", "..\\..\\escaped.edi",
+                   "inbound/%2e%2e/x.edi", "outbound/x.edi"):
+        result = rig.sftp(f"put {SAMPLE} {target}\n")
+        assert result.returncode != 0, target
+    assert not list(rig.tmp.rglob("escaped.edi"))
+    assert len(docs(rig.rt, "acme")) == before
+
+
+def test_symlinks_are_unsupported_and_planted_ones_not_followed(rig, tmp_path):
+    root = rig.rt.settings.sftp_root / "acme"
+    rig.sftp("ls\n")  # creates the partner folder
+    secret = tmp_path / "secret.txt"
+    secret.write_text("outside")
+    (root / "outbound" / "link.txt").unlink(missing_ok=True)
+    os.symlink(secret, root / "outbound" / "link.txt")
+    (root / "inbound" / "dir").unlink(missing_ok=True)
+    os.symlink(tmp_path, root / "inbound" / "dir")
+    made = rig.sftp("symlink inbound/a inbound/b\n")
+    assert made.returncode != 0
+    got = rig.sftp(f"get outbound/link.txt {tmp_path / 'fetched.txt'}\n")
+    assert got.returncode != 0 and not (tmp_path / "fetched.txt").exists()
+    listed = rig.sftp("ls inbound/dir/\n")
+    assert "secret.txt" not in listed.stdout
+    put = rig.sftp(f"put {SAMPLE} inbound/dir/planted.edi\n")
+    assert put.returncode != 0 and not (tmp_path / "planted.edi").exists()
+
+
+def test_an_incomplete_file_is_refused_at_close_with_a_clear_error(rig, tmp_path):
+    half = tmp_path / "half.edi"
+    half.write_bytes(SAMPLE.read_bytes()[: SIZE // 2])
+    before = len(docs(rig.rt, "acme"))
+    result = rig.sftp(f"put {half} inbound/\n")
+    assert result.returncode != 0 and "close remote: Failure" in result.stderr, result.stderr
+    # OpenSSH prints only the status code; the message we sent with it says why
+    key = paramiko.Ed25519Key.from_private_key_file(str(rig.key_for("acme")))
+    with paramiko.Transport(("127.0.0.1", rig.service.port)) as t:
+        t.connect(username="acme", pkey=key)
+        client = paramiko.SFTPClient.from_transport(t)
+        for name, data, message in [("half.edi", half.read_bytes(), "does not end with its IEA segment"),
+                                    ("o.xml", b"<?xml version='1.0'?><Order><ID>1</ID>", "not well-formed")]:
+            f = client.open(f"inbound/{name}", "wb")
+            f.write(data)
+            f.flush()
+            with pytest.raises(OSError, match=message):  # SFTPFile.close() would swallow it
+                client._request(CMD_CLOSE, f.handle)
+            f._closed = True
+    assert len(docs(rig.rt, "acme")) == before
+
+
+def test_a_temporary_name_is_delivered_by_its_rename(rig):
+    before = len(docs(rig.rt, "acme"))
+    uploaded = rig.sftp(f"put {SAMPLE} inbound/po-77.edi.filepart\n")
+    assert uploaded.returncode == 0, uploaded.stderr
+    assert len(docs(rig.rt, "acme")) == before  # not yet: still a temporary name
+    result = rig.sftp(f"put {SAMPLE} inbound/po-78.edi.filepart\nrename inbound/po-78.edi.filepart inbound/po-78.edi\n")
+    assert result.returncode == 0, result.stderr
+    new = docs(rig.rt, "acme")[before:]
+    assert [d.filename for d in new] == ["po-78.edi"]
+    assert not list((rig.rt.settings.home / "sftp-staging" / "acme").iterdir())  # the unrenamed one is gone too
+
+
+def test_a_file_over_the_size_limit_fails_at_the_write(rig, tmp_path):
+    big = tmp_path / "two.edi"
+    big.write_bytes(SAMPLE.read_bytes() * 2)  # two whole interchanges: complete, but too big
+    before = len(docs(rig.rt, "acme"))
+    result = rig.sftp(f"put {big} inbound/\n")
+    assert result.returncode != 0
+    assert len(docs(rig.rt, "acme")) == before
+
+
+def test_the_daily_quota_stops_uploads_at_the_limit(tmp_path, database_url):
+    partners = tmp_path / "partners"
+    write_sftp_partner(partners, "acme", daily_quota_bytes=SIZE * 5 // 2)
+    rig = SftpRig(tmp_path, database_url, None, partners)
+    try:
+        for i in range(2):
+            ok = rig.sftp(f"put {SAMPLE} inbound/po-{i}.edi\n")
+            assert ok.returncode == 0, ok.stderr
+        third = rig.sftp(f"put {SAMPLE} inbound/po-2.edi\n")
+        assert third.returncode != 0
+        assert "quota" in third.stderr or "Failure" in third.stderr, third.stderr
+        assert len(docs(rig.rt, "acme")) == 2
+    finally:
+        rig.stop()
+
+
+def test_an_upload_killed_halfway_leaves_nothing_accepted(rig, tmp_path):
+    write_sftp_partner(rig.rt.settings.partners_dir, "bulk")  # no per-file limit below the global 50 MiB
+    rig.rt.partners = __import__("gateway.domain.partner", fromlist=["x"]).load_partners(rig.rt.settings.partners_dir)
+    body = SAMPLE.read_bytes()
+    isa, rest = body[:106], body[106:]
+    big = tmp_path / "big.edi"
+    with big.open("wb") as fh:  # ~40 MB, a single interchange that is complete only when whole
+        fh.write(isa)
+        line = b"N9*ZZ*" + b"X" * 70 + b"~\n"
+        fh.write(line * (40_000_000 // len(line)))
+        fh.write(rest)
+    staging = rig.rt.settings.home / "sftp-staging" / "bulk"
+    proc = subprocess.Popen(rig.command("bulk", rig.key_for("bulk")), stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc.stdin.write(f"put {big} inbound/big.edi\n".encode())
+    proc.stdin.flush()
+    deadline = time.monotonic() + 30
+    staged_size = 0
+    while time.monotonic() < deadline and staged_size < 4_000_000:
+        staged_size = sum(p.stat().st_size for p in staging.glob("*.part")) if staging.exists() else 0
+        time.sleep(0.02)
+    assert staged_size >= 4_000_000, "the upload did not get going"
+    proc.send_signal(signal.SIGKILL)  # the client dies mid-transfer: no CLOSE is ever sent
+    proc.wait(timeout=10)
+    assert staged_size < big.stat().st_size
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and list(staging.glob("*")):
+        time.sleep(0.05)
+    assert list(staging.glob("*")) == []  # the staged part was discarded
+    assert docs(rig.rt, "bulk") == []
+    again = rig.sftp(f"put {SAMPLE} inbound/after.edi\n", "bulk")  # and the partner can send again
+    assert again.returncode == 0 and [d.filename for d in docs(rig.rt, "bulk")] == ["after.edi"]
+
+
+@pytest.mark.parametrize("option", ["Ciphers=aes128-cbc", "MACs=hmac-sha1", "KexAlgorithms=diffie-hellman-group14-sha1",
+                                    "HostKeyAlgorithms=ssh-rsa"])
+def test_a_client_offering_only_a_disabled_algorithm_is_refused(rig, option):
+    result = rig.sftp("ls\n", "acme", None, option)
+    assert result.returncode != 0
+    assert "no matching" in result.stderr.lower() or "Unable to negotiate" in result.stderr, result.stderr
+
+
+def test_idle_tcp_before_the_banner_is_dropped(rig):
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", rig.service.port), timeout=10) as sock:
+        sock.recv(256)  # our banner
+        while sock.recv(256):
+            pass  # until the server closes
+    assert time.monotonic() - started < 5
+
+
+def test_password_only_where_configured_and_stored_hashed(rig):
+    def allowed(user):
+        t = paramiko.Transport(("127.0.0.1", rig.service.port))
+        try:
+            t.start_client(timeout=10)
+            try:
+                t.auth_none(user)
+            except paramiko.BadAuthenticationType as exc:
+                return sorted(exc.allowed_types)
+        finally:
+            t.close()
+
+    assert allowed("acme") == ["publickey"]
+    assert allowed("pw") == ["password", "publickey"]
+    assert "correct horse" not in (rig.rt.settings.partners_dir / "pw" / "partner.yaml").read_text()
+    with paramiko.Transport(("127.0.0.1", rig.service.port)) as t:
+        t.connect(username="pw", password="correct horse")
+        sftp = paramiko.SFTPClient.from_transport(t)
+        assert sorted(sftp.listdir("/")) == ["inbound", "outbound"]
+
+
+def test_repeated_failures_lock_the_address_out_and_leave_others_alone(rig, tmp_path):
+    stranger = tmp_path / "stranger"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger)], check=True)
+    good = rig.key_for("other")
+    other_address = "BindAddress=127.0.0.2"
+    assert rig.sftp("ls\n", "other", good, other_address).returncode == 0
+    for _ in range(4):
+        assert rig.sftp("ls\n", "other", stranger, other_address).returncode != 0
+    locked = rig.sftp("ls\n", "other", good, other_address)
+    assert locked.returncode != 0, "the right key from a locked-out address must be refused too"
+    assert rig.sftp("ls\n", "other", good, "BindAddress=127.0.0.3").returncode == 0  # another address is fine
