@@ -100,20 +100,6 @@ class ByteSource:
             if self.pos < len(self.buf):
                 return skipped
 
-    def find(self, needle: bytes, limit: int) -> int:
-        """Absolute offset of the next ``needle`` within ``limit`` unread bytes, or -1.
-
-        Leaves the unread position unchanged; memory is bounded by ``limit``.
-        """
-        rel = 0  # relative to pos: fill() may move the buffer under us
-        while True:
-            hit = self.buf.find(needle, self.pos + rel)
-            if hit >= 0 and hit - self.pos <= limit:
-                return self.base + hit
-            if self.available() > limit or not self.fill():
-                return -1
-            rel = max(0, self.available() - len(needle))
-
     def discard_until(self, needle: bytes) -> tuple[int, bool]:
         """Drop bytes up to and including the next ``needle``.
 
