@@ -19,14 +19,15 @@ def _read(path: str) -> bytes | None:
 
 
 def cmd_validate(args) -> int:
-    from gateway.processing.validate import render_text, validate_bytes
+    from gateway.processing.validate import render_text, validate_path
 
     reports = []
     for path in args.files:
-        data = _read(path)
-        if data is None:
+        try:
+            reports.append(validate_path(path))
+        except OSError as exc:
+            print(f"error: cannot read {path}: {exc.strerror}", file=sys.stderr)
             return EXIT_USAGE
-        reports.append(validate_bytes(data, path))
     if args.json:
         print(json.dumps(reports[0] if len(reports) == 1 else reports, indent=2))
     else:

@@ -10,6 +10,9 @@ positions stay the same.
 
 from __future__ import annotations
 
+from typing import BinaryIO
+
+from gateway.processing.normalize import NormalizedInterchange, pyx12_isa_version
 from gateway.x12.findings import Finding, FindingCode, Level
 from gateway.x12.model import Interchange
 
@@ -61,14 +64,19 @@ def normalised(ic: Interchange, data: bytes) -> bytes | None:
     return (text[:82] + isa11 + text[83:84] + isa12 + text[89:]).encode("ascii")
 
 
-def structure_findings(index: int, ic: Interchange, data: bytes) -> list[Finding]:
-    """Segment and element findings for every set of ``ic`` (envelopes are the reader's job)."""
+def structure_findings(index: int, ic: Interchange, data: bytes | BinaryIO) -> list[Finding]:
+    """Segment and element findings for every set of ``ic`` (envelopes are the reader's job).
+
+    ``data`` is the whole file, in memory or as a seekable binary file (streamed)."""
     from gateway.x12.structure import validate_structure
 
-    normal = normalised(ic, data)
-    if normal is None:
-        return []
-    report = validate_structure(normal)
+    if isinstance(data, bytes | bytearray):
+        normal = normalised(ic, data)
+        if normal is None:
+            return []
+        report = validate_structure(normal)
+    else:
+        report = validate_structure(NormalizedInterchange(data, ic), pyx12_isa_version(ic)[0])
     findings: list[Finding] = []
     for e in report.errors:
         f = _finding(index, ic, e)
@@ -160,11 +168,17 @@ def _message(ic: Interchange, e: dict) -> str:
     return f"{where} {_SEGMENT_PROBLEMS.get(code, detail)}"
 
 
-def add_structure_findings(result, data: bytes) -> None:
+def add_structure_findings(result, data: bytes | BinaryIO) -> None:
     """Validate every interchange whose envelope is sound and add pyx12's findings to ``result``."""
     for index, ic in enumerate(result.interchanges):
-        if not _envelope_broken(result.findings, index):
+        if not _envelope_broken(result.findings, index) and not _non_ascii(result.findings, index):
             result.findings.extend(structure_findings(index, ic, data))
+
+
+def _non_ascii(findings: list[Finding], index: int) -> bool:
+    """pyx12 reads ASCII only; the reader has already reported the bytes that are not."""
+    return any(f.code in (FindingCode.NON_ASCII_BYTE, FindingCode.NON_ASCII_CHARACTER)
+               and f.interchange_index in (index, None) for f in findings)
 
 
 def _envelope_broken(findings: list[Finding], index: int) -> bool:

@@ -7,6 +7,9 @@ it, everything above the set under the file.
 
 from __future__ import annotations
 
+import os
+from typing import BinaryIO
+
 from gateway.processing.detect import Format, describe_start, detect
 
 
@@ -14,9 +17,27 @@ def _error(code: str, message: str) -> dict:
     return {"code": code, "message": message, "segment_id": None, "segment_index": None, "element": None}
 
 
+IN_MEMORY_LIMIT = 16 * 1024 * 1024  # above this, X12 is streamed (messages then lack "PO1 #3")
+
+
+def validate_path(path: str) -> dict:
+    """Validate a file; a large X12 file is streamed end to end, never held in memory."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+        if detect(head) is not Format.X12 or os.fstat(fh.fileno()).st_size <= IN_MEMORY_LIMIT:
+            return validate_bytes(head + fh.read(), path)
+        fh.seek(0)
+        report = _new_report(path, Format.X12)
+        return _validate_x12(fh, report)
+
+
+def _new_report(name: str, fmt: Format) -> dict:
+    return {"file": name, "format": fmt.value, "valid": False, "errors": [], "transactions": []}
+
+
 def validate_bytes(data: bytes, name: str) -> dict:
     fmt = detect(data)
-    report = {"file": name, "format": fmt.value, "valid": False, "errors": [], "transactions": []}
+    report = _new_report(name, fmt)
     if fmt is Format.UNKNOWN:
         report["errors"].append(_error("NOT_X12", f"not an X12 interchange or an XML document: it starts with "
                                                   f"'{describe_start(data)}'"))
@@ -28,17 +49,21 @@ def validate_bytes(data: bytes, name: str) -> dict:
     return _validate_x12(data, report)
 
 
-def check_x12(data: bytes):
-    """Read ``data`` and validate every sound interchange's sets against our maps."""
+def check_x12(data: bytes | BinaryIO):
+    """Read ``data`` and validate every sound interchange's sets against our maps.
+
+    A binary file is streamed twice (envelopes, then each interchange through pyx12)
+    and never held in memory; segments are then not kept."""
     from gateway.processing.structure import add_structure_findings
     from gateway.x12.reader import read_x12
 
-    result = read_x12(data)
+    streamed = not isinstance(data, bytes | bytearray)
+    result = read_x12(data, keep_segments=not streamed)
     add_structure_findings(result, data)
     return result
 
 
-def _validate_x12(data: bytes, report: dict) -> dict:
+def _validate_x12(data: bytes | BinaryIO, report: dict) -> dict:
     result = check_x12(data)
     in_sets: set[int] = set()
     for i, ic in enumerate(result.interchanges):

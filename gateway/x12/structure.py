@@ -277,18 +277,27 @@ def _flatten(doc: dict[str, Any], loops: dict[tuple[str, str, int], str]) -> lis
     return errors
 
 
-def validate_structure(interchange_bytes: bytes) -> StructureReport:
-    """Validate one normalised interchange against our maps; never raises for bad data."""
+def validate_structure(interchange_bytes: bytes | io.TextIOBase, version: str | None = None) -> StructureReport:
+    """Validate one normalised interchange against our maps; never raises for bad data.
+
+    ``interchange_bytes`` may also be a text stream (already normalised, ASCII), for
+    interchanges too large to hold in memory; then ``version`` (004010 / 005010) must
+    be given, since the stream is read only once, by pyx12.
+    """
     import pyx12.errors
     import pyx12.params
     import pyx12.x12n_document
 
     _quiet_pyx12()
-    try:
-        text = interchange_bytes.decode("ascii")
-    except UnicodeDecodeError as exc:
-        return StructureReport(False, [_error("interchange", ENGINE_ERROR, f"not ASCII: {exc}")])
-    version = data_version(text)
+    if isinstance(interchange_bytes, bytes | bytearray):
+        try:
+            text = interchange_bytes.decode("ascii")
+        except UnicodeDecodeError as exc:
+            return StructureReport(False, [_error("interchange", ENGINE_ERROR, f"not ASCII: {exc}")])
+        version = data_version(text)
+        source = io.StringIO(text, newline="")
+    else:
+        source, version = interchange_bytes, version or "004010"
     path = map_dir(version)
     fd_json = io.StringIO()
     tracker = _LoopTracker()
@@ -301,7 +310,7 @@ def validate_structure(interchange_bytes: bytes) -> StructureReport:
     try:
         ok = pyx12.x12n_document.x12n_document(
             param,
-            io.StringIO(text, newline=""),
+            source,
             fd_997=None,
             fd_html=None,
             fd_json=fd_json,
