@@ -80,6 +80,9 @@ def _set_report(tset: TransactionSet, findings: list[Finding]) -> SetReport:
                 seg.code = seg.code or f.code
             elif f.element_position:
                 seg.elements.append(f)
+        elif f.level in (Level.SEGMENT, Level.ELEMENT):
+            # No position to point an AK3 at: still never let the set pass as accepted.
+            _add_unique(report.codes, C.SEGMENTS_IN_ERROR)
     report.segments = sorted(by_segment.values(), key=lambda s: s.position)
     if report.segments:
         _add_unique(report.codes, C.SEGMENTS_IN_ERROR)

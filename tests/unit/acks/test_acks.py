@@ -113,6 +113,14 @@ def two_sets(second_se: str = "SE*16*0002") -> list[str]:
     return [segs[0], segs[1], *st_se, *second, "GE*2*101", "IEA*1*000000101"]
 
 
+def test_structural_error_without_position_still_rejects_the_set(map_dir):
+    vague = Finding(C.MANDATORY_SEGMENT_MISSING, "BAK is missing", interchange_index=0,
+                    group_control_number="101", transaction_control_number="0001")
+    (ack,) = acks_for(sample_bytes(), extra_findings=[vague])
+    assert body(ack)[3:5] == ["AK5*R*5", "AK9*R*1*1*0"]
+    assert_pyx12_valid(ack, map_dir)
+
+
 def test_partially_accepted_group(map_dir):
     (ack,) = acks_for(two_sets("SE*3*0002"))
     assert body(ack)[2:] == ["AK2*855*0001", "AK5*A", "AK2*855*0002", "AK5*R*4",
