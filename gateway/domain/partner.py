@@ -66,12 +66,30 @@ class _ChannelsSchema(Schema):
     as2 = fields.Nested(_As2Schema, load_default=None, allow_none=True)
 
 
+class _CxmlCredentialSchema(Schema):
+    domain = fields.String(required=True, validate=validate.Length(min=1, max=64))  # e.g. NetworkId, DUNS
+    identity = fields.String(required=True, validate=validate.Length(min=1, max=128))
+
+
+class _UblPartyIdSchema(Schema):
+    id = fields.String(required=True, validate=validate.Length(min=1, max=128))  # PartyIdentification/ID, EndpointID
+    scheme = fields.String(load_default=None)  # its schemeID; None: any scheme
+
+
+class _XmlSchema(Schema):
+    """``xml``: how the partner names itself in cXML (From/Sender) and UBL (its party ids)."""
+
+    cxml = fields.List(fields.Nested(_CxmlCredentialSchema), load_default=list)
+    ubl = fields.List(fields.Nested(_UblPartyIdSchema), load_default=list)
+
+
 class _PartnerSchema(Schema):
     id = fields.String(required=True, validate=validate.Regexp(PARTNER_ID))
     name = fields.String(required=True)
     x12 = fields.Nested(_X12Schema, required=True)
     our_x12 = fields.Nested(_X12Schema, required=True)
     channels = fields.Nested(_ChannelsSchema, load_default=dict)
+    xml = fields.Nested(_XmlSchema, load_default=None, allow_none=True)
 
 
 @dataclass(frozen=True)
@@ -107,6 +125,14 @@ class As2Settings:
 
 
 @dataclass(frozen=True)
+class XmlIdentity:
+    """The partner's ids in XML documents (matched by :mod:`gateway.xml.identity`)."""
+
+    cxml: tuple[tuple[str, str], ...] = ()  # (credential domain, identity)
+    ubl: tuple[tuple[str | None, str], ...] = ()  # (schemeID or None for any, id)
+
+
+@dataclass(frozen=True)
 class PartnerProfile:
     id: str
     name: str
@@ -115,6 +141,7 @@ class PartnerProfile:
     folder: Path
     sftp: SftpSettings = field(default_factory=SftpSettings)
     as2: As2Settings | None = None
+    xml: XmlIdentity = field(default_factory=XmlIdentity)
 
     @property
     def maps_dir(self) -> Path | None:
@@ -145,7 +172,14 @@ def load_partner(path: Path) -> PartnerProfile:
         folder=path.parent,
         sftp=SftpSettings(**(data["channels"].get("sftp") or {})),
         as2=_as2(data["channels"].get("as2"), path.parent),
+        xml=_xml(data.get("xml")),
     )
+
+
+def _xml(d: dict | None) -> XmlIdentity:
+    d = d or {}
+    return XmlIdentity(tuple((c["domain"], c["identity"]) for c in d.get("cxml", [])),
+                       tuple((u["scheme"], u["id"]) for u in d.get("ubl", [])))
 
 
 def _as2(d: dict | None, folder: Path) -> As2Settings | None:

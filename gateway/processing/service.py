@@ -50,7 +50,9 @@ def process(rt: Runtime, document_id: str) -> str:
         if fmt is Format.X12:
             outcomes = _process_x12(rt, s, doc, data)
         elif fmt is Format.XML:
-            _reject(doc, "XML documents (cXML, UBL) are stored but not yet translated by this gateway version")
+            from gateway.processing.xml_document import process_xml
+
+            outcomes = [process_xml(rt, s, doc, data)]
         else:
             _reject(doc, f"not an X12 interchange or an XML document: it starts with '{describe_start(data)}'")
         doc.processed_at, doc.lease_until = utcnow(), None

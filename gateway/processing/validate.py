@@ -43,9 +43,9 @@ def validate_bytes(data: bytes, name: str) -> dict:
                                                   f"'{describe_start(data)}'"))
         return report
     if fmt is Format.XML:
-        report["errors"].append(_error("XML_NOT_SUPPORTED", "XML validation (cXML DTD, UBL XSD) is not in this "
-                                                            "gateway version yet"))
-        return report
+        from gateway.xml import schema_dir, validation_report
+
+        return validation_report(data, report, schema_dir())
     return _validate_x12(data, report)
 
 
