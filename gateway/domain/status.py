@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# A document whose processing crashes this often waits, `received` with its last error,
+# for support to look at instead of being retried forever.
+MAX_PROCESS_ATTEMPTS = 5
+
 
 class DocumentStatus(StrEnum):
     RECEIVED = "received"  # stored; not yet processed

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import delete
 
 from gateway.bootstrap import Runtime
-from gateway.domain.status import DocumentStatus
+from gateway.domain.status import MAX_PROCESS_ATTEMPTS, DocumentStatus
 from gateway.intake.receive import enqueue_processing
 from gateway.store.models import Document, InterchangeRecord, TransactionSetRecord, utcnow
 
@@ -28,10 +28,11 @@ def reprocess(rt: Runtime, document_id: str) -> bool:
             raise NotReprocessable(f"no document {document_id!r}")
         if doc.status == DocumentStatus.DUPLICATE:
             raise NotReprocessable(f"{document_id} is a duplicate of {doc.duplicate_of}; reprocess that one")
-        if doc.status == DocumentStatus.RECEIVED:
+        if doc.status == DocumentStatus.RECEIVED and doc.process_attempts < MAX_PROCESS_ATTEMPTS:
             raise NotReprocessable(f"{document_id} is still waiting to be processed")
         s.execute(delete(TransactionSetRecord).where(TransactionSetRecord.document_id == document_id))
         s.execute(delete(InterchangeRecord).where(InterchangeRecord.document_id == document_id))
         doc.status, doc.reason, doc.errors = DocumentStatus.RECEIVED, None, []
+        doc.process_attempts, doc.last_error = 0, None
         doc.lease_until, doc.processed_at, doc.queued_at = None, None, utcnow()
     return enqueue_processing(rt, document_id)

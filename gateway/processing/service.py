@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy import or_, update
 
 from gateway.bootstrap import Runtime
-from gateway.domain.status import DocumentStatus
+from gateway.domain.status import MAX_PROCESS_ATTEMPTS, DocumentStatus
 from gateway.processing.detect import Format, describe_start, detect
 from gateway.processing.validate import check_x12
 from gateway.processing.x12_interchange import InterchangeOutcome, process_interchange
@@ -31,16 +31,41 @@ def claim(rt: Runtime, document_id: str) -> bool:
         result = s.execute(
             update(Document)
             .where(Document.id == document_id, Document.status == DocumentStatus.RECEIVED,
+                   Document.process_attempts < MAX_PROCESS_ATTEMPTS,
                    or_(Document.lease_until.is_(None), Document.lease_until < now))
-            .values(lease_until=now + timedelta(seconds=rt.settings.lease_seconds))
+            .values(lease_until=now + timedelta(seconds=rt.settings.lease_seconds),
+                    process_attempts=Document.process_attempts + 1)
         )
         return result.rowcount == 1
 
 
 def process(rt: Runtime, document_id: str) -> str:
-    """Returns the document's status afterwards, or ``skipped`` if it was not ours to do."""
+    """Returns the document's status afterwards, or ``skipped`` if it was not ours to do.
+
+    A crash (a bug, the database going away) leaves the document ``received`` with the
+    error kept; the sweeper tries again after the lease, up to MAX_PROCESS_ATTEMPTS."""
     if not claim(rt, document_id):
         return "skipped"
+    try:
+        return _process(rt, document_id)
+    except Exception as exc:
+        _record_crash(rt, document_id, exc)
+        raise
+
+
+def _record_crash(rt: Runtime, document_id: str, exc: Exception) -> None:
+    try:
+        with rt.session() as s:
+            doc = s.get(Document, document_id)
+            doc.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            doc.lease_until = None  # this attempt is over; the sweeper may start the next
+            if doc.process_attempts >= MAX_PROCESS_ATTEMPTS:
+                doc.reason = f"processing failed {doc.process_attempts} times; support must look at it"
+    except Exception:  # the database itself is away: the lease expiring is our record
+        log.exception("could not record the failure of %s", document_id)
+
+
+def _process(rt: Runtime, document_id: str) -> str:
     with rt.session() as s:
         doc = s.get(Document, document_id)
         data = rt.blobs.get(doc.sha256)

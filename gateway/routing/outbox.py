@@ -16,7 +16,7 @@ from datetime import timedelta
 from sqlalchemy import or_, select, update
 
 from gateway.bootstrap import Runtime
-from gateway.domain.status import AckStatus, DeliveryStatus, DocumentStatus
+from gateway.domain.status import MAX_PROCESS_ATTEMPTS, AckStatus, DeliveryStatus, DocumentStatus
 from gateway.intake.receive import enqueue_processing
 from gateway.routing import queues
 from gateway.store.models import AckRecord, DeliveryRecord, Document, utcnow
@@ -78,6 +78,7 @@ def sweep(rt: Runtime, limit: int = 500) -> dict[str, int]:
         docs = s.scalars(
             select(Document.id).where(
                 Document.status == DocumentStatus.RECEIVED, free,
+                Document.process_attempts < MAX_PROCESS_ATTEMPTS,
                 or_(Document.queued_at.is_(None), Document.queued_at < stale),
             ).limit(limit)
         ).all()

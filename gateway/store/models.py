@@ -69,6 +69,8 @@ class Document(Base):
     processed_at: Mapped[datetime | None]
     lease_until: Mapped[datetime | None]  # a worker holds it until then
     queued_at: Mapped[datetime | None]  # last put on a queue; the sweeper re-queues stale ones
+    process_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # migration 0005
+    last_error: Mapped[str | None] = mapped_column(Text)  # why the last processing attempt crashed
 
     transactions: Mapped[list[TransactionSetRecord]] = relationship(
         back_populates="document", order_by="TransactionSetRecord.id"
