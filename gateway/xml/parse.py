@@ -58,21 +58,27 @@ def parse_document(data: bytes, *, max_bytes: int = MAX_BYTES, max_depth: int = 
     try:
         for start in range(0, len(data), _CHUNK):
             parser.feed(data[start:start + _CHUNK])
-            for action, element in parser.read_events():
-                if action == "start":
-                    step = _step(element, stack[-1][1])
-                    stack.append((f"{stack[-1][0]}/{step}", Counter()))
-                    if len(stack) - 1 > max_depth:
-                        raise XmlRejected([XmlFinding(
-                            XmlErrorCode.TOO_DEEP, f"elements are nested more than {max_depth} deep",
-                            element.sourceline, stack[-1][0][:300])])
-                else:
-                    stack.pop()
+            _follow(parser, stack, max_depth)
         root = parser.close()
     except etree.XMLSyntaxError as exc:
+        _follow(parser, stack, max_depth)  # the events parsed before the error: where it happened
         raise XmlRejected([_syntax_finding(exc, stack[-1][0])]) from None
     _refuse_internal_subset(root)
     return root
+
+
+def _follow(parser: etree.XMLPullParser, stack: list[tuple[str, Counter]], max_depth: int) -> None:
+    """Track the open elements' XPath from the parser's events; refuse nesting beyond ``max_depth``."""
+    for action, element in parser.read_events():
+        if action == "start":
+            step = _step(element, stack[-1][1])
+            stack.append((f"{stack[-1][0]}/{step}", Counter()))
+            if len(stack) - 1 > max_depth:
+                raise XmlRejected([XmlFinding(
+                    XmlErrorCode.TOO_DEEP, f"elements are nested more than {max_depth} deep",
+                    element.sourceline, stack[-1][0][:300])])
+        else:
+            stack.pop()
 
 
 def _step(element: etree._Element, siblings: Counter) -> str:
