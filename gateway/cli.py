@@ -38,6 +38,14 @@ def cmd_up(args) -> int:
     print(f"  database         {s.database_url}")
     print(f"  redis            {s.redis_url}{' (embedded)' if gw.redis else ''}")
     print(f"  SFTP             sftp -P {gw.sftp.port} <partner>@{s.host}   host key {gw.sftp.fingerprint}")
+    if gw.as2 is not None:
+        from gateway.transports.as2_profiles import directory
+
+        d = directory(gw.as2.rt)
+        print(f"  AS2              http://{s.host}:{gw.http.port}/as2   as {d.config.as2_id}, certificate "
+              f"{d.our_keys[0].info.fingerprint[:23]}... ({d.our_keys[0].path.with_suffix('.crt')})")
+    if gw.folder is not None:
+        print(f"  watched folder   {gw.folder.settings.root}/<partner>/")
     print(f"  HTTP             http://{s.host}:{gw.http.port}/healthz   /metrics")
     if gw.demo_erp:
         print(f"  demo ERP         http://{s.host}:{gw.http.port}/demo/erp   (no GATEWAY_ERP_URL: events are posted here)")
@@ -75,6 +83,16 @@ def cmd_worker(args) -> int:
                    sweeper=not args.no_sweeper)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    return EXIT_OK
+
+
+def cmd_folder(args) -> int:
+    from gateway.transports.folder import FolderWatcher
+
+    watcher = FolderWatcher(_runtime()).start()
+    print(f"watching {watcher.settings.root} (one folder per partner)", flush=True)
+    _wait_for_signal()
+    watcher.stop()
     return EXIT_OK
 
 
@@ -258,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--no-sweeper", action="store_true", help="do not run a sweeper thread in this worker")
     w.set_defaults(func=cmd_worker)
     sub.add_parser("sftp", help="run the SFTP server alone").set_defaults(func=cmd_sftp)
+    sub.add_parser("folder", help="watch the local drop folder alone").set_defaults(func=cmd_folder)
     web = sub.add_parser("web", help="run the HTTP server alone")
     web.add_argument("--demo-erp", action="store_true", help="also serve the demo ERP receiver")
     web.set_defaults(func=cmd_web)

@@ -138,8 +138,13 @@ class Gateway:
     worker: subprocess.Popen  # critical queues: erp, process, acks
     demo_erp: bool
     extra_workers: list[subprocess.Popen] = field(default_factory=list)  # planning, notify
+    folder: object = None  # gateway.transports.folder.FolderWatcher
+    as2: object = None  # gateway.transports.as2_send.As2Resender
 
     def stop(self) -> None:
+        for part in (self.folder, self.as2):  # stop taking in work before the workers go
+            if part is not None:
+                part.stop()
         workers = [self.worker, *self.extra_workers]
         for w in workers:
             if w.poll() is None:
@@ -180,6 +185,13 @@ def start_all(settings: Settings | None = None) -> Gateway:
         settings = settings.with_overrides(erp_url=f"http://{settings.host}:{http.port}/demo/erp/events")
         rt.settings = settings
     sftp = SFTPService(rt).start()
+    from gateway.transports.as2_profiles import directory
+    from gateway.transports.as2_send import As2Resender
+    from gateway.transports.folder import FolderWatcher
+
+    directory(rt)  # refuse to start on a missing partner certificate; make our AS2 keys on first start
+    as2 = As2Resender(rt).start()
+    folder = FolderWatcher(rt).start()
     env = dict(os.environ, GATEWAY_HOME=str(settings.home), DATABASE_URL=settings.database_url,
                REDIS_URL=settings.redis_url, GATEWAY_ERP_URL=settings.erp_url,
                GATEWAY_PARTNERS_DIR=str(settings.partners_dir))
@@ -188,4 +200,4 @@ def start_all(settings: Settings | None = None) -> Gateway:
                                ",".join(queues.CRITICAL_QUEUES)], env=env)
     extra = subprocess.Popen([sys.executable, "-m", "gateway", "worker", "--queues",
                               ",".join(queues.NON_CRITICAL_QUEUES)], env=env)
-    return Gateway(settings, embedded, http, sftp, worker, demo_erp, [extra])
+    return Gateway(settings, embedded, http, sftp, worker, demo_erp, [extra], folder=folder, as2=as2)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from datetime import timedelta
 from types import SimpleNamespace
@@ -188,8 +189,14 @@ class As2Resender:
         return self
 
     def _run(self) -> None:
+        from gateway.transports.cert_monitor import warn_expiring
+
+        next_check = 0.0
         while not self._stop.wait(self.interval):
             try:
+                if time.monotonic() >= next_check:  # certificate expiry: once a day in the log
+                    next_check = time.monotonic() + 86400
+                    warn_expiring(self.rt)
                 run_due(self.rt)
             except Exception as exc:  # the database is away; next round
                 log.warning("as2 resender: %s", exc)

@@ -46,4 +46,7 @@ def metrics():
                          .group_by(DeliveryRecord.adapter, DeliveryRecord.status))
         for adapter, status, n in rows:
             lines.append(f'gateway_deliveries{{adapter="{adapter}",status="{status}"}} {n}')
+    from gateway.transports.cert_monitor import metrics_lines
+
+    lines += metrics_lines(rt)
     return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4")

@@ -128,7 +128,7 @@ def test_async_mdn_comes_back_to_our_endpoint(tmp_path, keys, database_url):
         assert where.endswith("(awaiting-mdn)"), where
         import time
 
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while rows(rt)[0].status == "awaiting-mdn" and time.monotonic() < deadline:
             time.sleep(0.05)
         [row] = rows(rt)
