@@ -143,6 +143,19 @@ class RedisServer:
             self.proc.wait(5)
 
 
+def descendants(pid: int) -> list[int]:
+    """Child processes of ``pid``, recursively (from /proc)."""
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in map(int, children):
+            out += [child, *descendants(child)]
+    return out
+
+
 def _pings(client) -> bool:
     try:
         return bool(client.ping())
@@ -179,6 +192,13 @@ class Processes:
 
     @staticmethod
     def kill9(proc: subprocess.Popen) -> None:
+        """SIGKILL the worker and its work-horse (RQ forks the horse into its own session,
+        so the process group alone would miss it)."""
+        for pid in descendants(proc.pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
 
@@ -258,3 +278,84 @@ def drain(rt, rounds: int = 30) -> None:
         finally:
             rt.settings = saved
     raise AssertionError("the queues did not drain")
+
+
+class TcpProxy:
+    """A TCP forwarder we can cut: stands between the gateway and PostgreSQL so a test
+    can make the database unavailable (``down``) and bring it back (``up``)."""
+
+    def __init__(self, target_port: int, target_host: str = "127.0.0.1"):
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self.listener: socket.socket | None = None
+        self.conns: list[socket.socket] = []
+        self.lock = threading.Lock()
+
+    def up(self) -> TcpProxy:
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", self.port))
+        self.listener.listen(64)
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+        return self
+
+    def down(self) -> None:
+        """Refuse new connections and cut every open one."""
+        if self.listener:
+            self.listener.close()
+            self.listener = None
+        with self.lock:
+            for c in self.conns:
+                try:
+                    c.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                c.close()
+            self.conns.clear()
+
+    def _accept(self, listener) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src, dst) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+def all_delivered(rt, adapters=("erp_http",)) -> bool:
+    book = ledger(rt)
+    if book["documents"].get("received"):
+        return False
+    return bool(book["deliveries"]) and set(book["deliveries"].values()) == {"delivered"}
+
+
+def assert_exactly_once(rt, receiver, event_type_filter=None) -> None:
+    """Every event has its delivery delivered, and the target took each event's key,
+    and no key that is not an event's: one distinct key per event."""
+    book = ledger(rt)
+    expected = {e for e, t in book["events"].items() if event_type_filter in (None, t)}
+    assert set(book["deliveries"].values()) == {"delivered"}, book["deliveries"]
+    assert set(receiver.committed()) == expected
+    assert set(receiver.keys()) == expected
