@@ -302,6 +302,10 @@ class TcpProxy:
     def down(self) -> None:
         """Refuse new connections and cut every open one."""
         if self.listener:
+            try:  # wakes the accept() blocked in the other thread (a bare close would not, on Linux)
+                self.listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             self.listener.close()
             self.listener = None
         with self.lock:
