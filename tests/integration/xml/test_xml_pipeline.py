@@ -125,3 +125,21 @@ def test_a_reused_payload_id_with_other_content_is_rejected_and_the_first_events
     assert changed["errors"][0]["segment_id"] == "/cXML/@payloadID"
     assert len(erp_receiver.posts) == 1
     assert show(rt, first["id"])["events"][0]["event"]["payload"]["lines"][1]["quantity"] == "50"
+
+
+def test_a_document_without_a_logged_in_partner_is_identified_by_its_sender(rt, erp_receiver, schemas):
+    doc = send(rt, (UBL / "OrderResponse_acme_po_4500012370.xml").read_bytes(), partner_id=None)
+    assert doc["status"] == "accepted" and doc["partner_id"] == "demo"
+    assert len(erp_receiver.posts) == 1
+
+
+def test_reprocessing_an_accepted_document_delivers_nothing_new(rt, erp_receiver, schemas):
+    from gateway.processing.reprocess import reprocess
+
+    first = send(rt, (CXML / "InvoiceDetailRequest_acme_inv-88060.xml").read_bytes())
+    assert reprocess(rt, first["id"])
+    drain(rt)
+    again = show(rt, first["id"])
+    assert again["status"] == "accepted"
+    assert [e["event_id"] for e in again["events"]] == [e["event_id"] for e in first["events"]]
+    assert len(erp_receiver.posts) == 1
