@@ -152,7 +152,13 @@ def data_version(text: str) -> str:
 
 class _LoopTracker:
     """pyx12 callback: remembers the map loop of each segment (by GS06, ST02, seg count)
-    and the file lines of ISA/GS segments (their element errors are only logged)."""
+    and the file lines of ISA/GS segments (their element errors are only logged).
+
+    The loop id is a detail of an error report; it is kept for the first MAX_LOOPS
+    segments only, so memory stays bounded on a 200 MB file (an error further on is
+    reported without its loop id)."""
+
+    MAX_LOOPS = 50_000
 
     def __init__(self) -> None:
         self.gs = ""
@@ -170,7 +176,7 @@ class _LoopTracker:
         elif seg_id == "ST":
             self.st = seg.get_value("ST02") or ""
         parent = node.parent if node is not None else None
-        if parent is not None and hasattr(parent, "id"):
+        if parent is not None and hasattr(parent, "id") and len(self.loops) < self.MAX_LOOPS:
             self.loops[(self.gs, self.st, src.get_seg_count())] = parent.id
 
 

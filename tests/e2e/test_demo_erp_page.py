@@ -42,7 +42,8 @@ def test_the_demo_erp_page_lists_what_was_posted(rt, demo_site, tmp_path):
         receive(rt, SAMPLE_855.read_bytes(), channel="sftp", filename=SAMPLE_855.name, partner_id="demo")
         drain(rt)
 
-        page.reload()
+        page = browser.new_page()  # a fresh tab: the first one refreshes itself every 5 s
+        page.goto(f"{demo_site}/demo/erp")
         row = page.locator("#postings tbody tr")
         assert row.count() == 1
         cells = row.first.locator("td")
