@@ -80,10 +80,12 @@ def preload(rt: Runtime) -> None:
     from gateway.mapping.loader import BASE_MAPS_DIR
     from gateway.mapping.translator import cached_maps
     from gateway.x12.structure import map_dir
+    from gateway.xml.schemas import preload as preload_schemas
 
     for maps_dir in {None, *(p.maps_dir for p in rt.partners.values())}:
         cached_maps(maps_dir, BASE_MAPS_DIR)
     map_dir("004010"), map_dir("005010")
+    preload_schemas()  # building one UBL XSD takes ~2.5 s
 
 
 def run_worker(rt: Runtime, *, burst: bool = False, sweep_interval: float = 5.0,

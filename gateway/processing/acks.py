@@ -1,4 +1,5 @@
-"""Send a recorded acknowledgment through the partner's channel (SFTP ``/outbound``)."""
+"""Send a recorded acknowledgment through the partner's own channel (AS2 when its
+profile has an AS2 URL, else its SFTP ``/outbound`` folder)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import logging
 from gateway.bootstrap import Runtime
 from gateway.domain.status import AckStatus
 from gateway.store.models import AckRecord, utcnow
-from gateway.transports.outbound import write_outbound
+from gateway.transports.as2_send import send_to_partner
 
 log = logging.getLogger("gateway.acks")
 
@@ -27,7 +28,7 @@ def send(rt: Runtime, ack_id: int) -> str:
         partner_id = record.document.partner_id
         if not partner_id:
             return "no partner"
-        path = write_outbound(rt.settings, partner_id, ack_filename(record), record.text.encode("ascii", "replace"))
-        record.status, record.sent_at, record.destination = AckStatus.SENT, utcnow(), f"sftp:{partner_id}/outbound/{path.name}"
-    log.info("ack %s sent to %s", ack_id, path)
+        destination = send_to_partner(rt, partner_id, ack_filename(record), record.text.encode("ascii", "replace"))
+        record.status, record.sent_at, record.destination = AckStatus.SENT, utcnow(), destination
+    log.info("ack %s sent: %s", ack_id, destination)
     return "sent"
