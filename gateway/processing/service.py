@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 
 from gateway.bootstrap import Runtime
 from gateway.domain.status import MAX_PROCESS_ATTEMPTS, DocumentStatus
+from gateway.intake.receive import processing_timeout
 from gateway.processing.detect import Format, describe_start, detect
 from gateway.processing.validate import check_x12
 from gateway.processing.x12_interchange import InterchangeOutcome, process_interchange
@@ -26,14 +27,20 @@ log = logging.getLogger("gateway.processing")
 
 
 def claim(rt: Runtime, document_id: str) -> bool:
+    """Take the document for this worker, for as long as its job may run (a big file
+    must not look abandoned to the sweeper while pyx12 is still reading it)."""
     now = utcnow()
     with rt.session() as s:
+        size = s.scalar(select(Document.size).where(Document.id == document_id)) or 0
+        lease = rt.settings.lease_seconds  # small files: seconds of work, fast recovery after a crash
+        if size > 1024 * 1024:
+            lease = max(lease, processing_timeout(size) + 60)
         result = s.execute(
             update(Document)
             .where(Document.id == document_id, Document.status == DocumentStatus.RECEIVED,
                    Document.process_attempts < MAX_PROCESS_ATTEMPTS,
                    or_(Document.lease_until.is_(None), Document.lease_until < now))
-            .values(lease_until=now + timedelta(seconds=rt.settings.lease_seconds),
+            .values(lease_until=now + timedelta(seconds=lease),
                     process_attempts=Document.process_attempts + 1)
         )
         return result.rowcount == 1
