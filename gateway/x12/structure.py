@@ -126,7 +126,34 @@ def _rmtree(path: Path) -> None:
 # --------------------------------------------------------------------------- validation
 
 
+def _cache_pyx12_maps() -> None:
+    """Load each pyx12 map file once per process instead of on every call.
+
+    ``x12n_document`` parses the control map and the transaction map XML (plus the
+    data-element and code lists) on every run: ~0.33 s per document with our full maps,
+    more than the validation itself. Since pyx12 4.0 a loaded map holds no per-run
+    state (segment and loop counts live in the walker's NodeCounter), so one parsed map
+    can serve every run; the cache is keyed by file and map directory.
+    """
+    import pyx12.map_if
+
+    if getattr(pyx12.map_if.load_map_file, "gateway_cached", False):
+        return
+    original = pyx12.map_if.load_map_file
+    cache: dict[tuple[str, str | None], Any] = {}
+
+    def load_map_file(map_file: str, param: Any, map_path: str | None = None) -> Any:
+        key = (map_file, map_path)
+        if key not in cache:
+            cache[key] = original(map_file, param, map_path)
+        return cache[key]
+
+    load_map_file.gateway_cached = True  # type: ignore[attr-defined]
+    pyx12.map_if.load_map_file = load_map_file
+
+
 def _quiet_pyx12() -> None:
+    _cache_pyx12_maps()
     logger = logging.getLogger("pyx12")
     logger.setLevel(logging.CRITICAL + 1)
     logger.propagate = False
