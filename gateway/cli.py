@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -259,7 +260,15 @@ def cmd_sweep(args) -> int:
     from gateway.roles import Sweeper
 
     sweeper = Sweeper(rt, args.every).start()
-    _wait_for_signal()
+    if args.exit_with_parent:  # started by a worker: a kill -9 of the worker must not orphan us
+        parent = os.getppid()
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        while not stop.wait(1) and os.getppid() == parent:
+            pass
+    else:
+        _wait_for_signal()
     sweeper.stop()
     return EXIT_OK
 
@@ -282,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     web.set_defaults(func=cmd_web)
     sw = sub.add_parser("sweep", help="re-queue work the database says is waiting")
     sw.add_argument("--every", type=float, metavar="SECONDS", help="keep sweeping at this interval")
+    sw.add_argument("--exit-with-parent", action="store_true", help="stop when the process that started it ends")
     sw.set_defaults(func=cmd_sweep)
 
     db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)

@@ -128,7 +128,8 @@ def run_worker(rt: Runtime, *, burst: bool = False, sweep_interval: float = 5.0,
     if not burst:
         check_maps()
         if sweeper:
-            sweeping = subprocess.Popen([sys.executable, "-m", "gateway", "sweep", "--every", str(sweep_interval)])
+            sweeping = subprocess.Popen([sys.executable, "-m", "gateway", "sweep", "--every", str(sweep_interval),
+                                         "--exit-with-parent"])
     preload(rt)
     worker = Worker([rt.queue(n) for n in names], connection=rt.redis, serializer=JSONSerializer,
                     maintenance_interval=60)

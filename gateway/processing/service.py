@@ -13,6 +13,7 @@ import logging
 from datetime import timedelta
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from gateway.bootstrap import Runtime
 from gateway.domain.status import MAX_PROCESS_ATTEMPTS, DocumentStatus
@@ -54,7 +55,14 @@ def process(rt: Runtime, document_id: str) -> str:
     if not claim(rt, document_id):
         return "skipped"
     try:
-        return _process(rt, document_id)
+        try:
+            return _process(rt, document_id)
+        except IntegrityError:
+            # Another worker committed the same interchange a moment ago (the same file
+            # sent twice at once). Nothing of ours was committed: run again, and this
+            # time find it a duplicate.
+            log.info("document %s raced another with the same interchange; processing again", document_id)
+            return _process(rt, document_id)
     except Exception as exc:
         _record_crash(rt, document_id, exc)
         raise

@@ -115,8 +115,10 @@ def identify_partner(rt: Runtime, doc: Document, ic: Interchange) -> tuple[Partn
 
 
 def _duplicate(s, doc: Document, ic: Interchange, sha: str, original: InterchangeRecord) -> InterchangeOutcome:
-    """Same bytes again: nothing is delivered, and the original acks go out again."""
-    s.add(_interchange_row(doc, ic, sha, DocumentStatus.DUPLICATE, original.partner_id))
+    """Same bytes again: nothing is delivered, and the original acks go out again.
+
+    No interchange row is added: the unique (partner, sender, ISA13, bytes) index is what
+    makes two workers racing on the same file end as one accepted and one duplicate."""
     acks = []
     for old in s.scalars(select(AckRecord).where(AckRecord.document_id == original.document_id,
                                                  AckRecord.interchange_control_number.isnot(None))):

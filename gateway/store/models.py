@@ -83,7 +83,12 @@ class InterchangeRecord(Base):
     """An ISA..IEA seen from a partner: the key for duplicate detection."""
 
     __tablename__ = "interchanges"
-    __table_args__ = (Index("ix_interchange_sender_icn", "partner_id", "sender_id", "control_number"),)
+    __table_args__ = (
+        Index("ix_interchange_sender_icn", "partner_id", "sender_id", "control_number"),
+        # One row per distinct interchange: a second worker processing the same bytes at
+        # the same moment fails here and retries, finding it a duplicate (migration 0006).
+        Index("uq_interchange_content", "partner_id", "sender_id", "control_number", "sha256", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
