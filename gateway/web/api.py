@@ -126,3 +126,57 @@ def events():
     if po:
         rows = [e for e in rows if e.get("payload", {}).get("po_number") == po]
     return jsonify({"events": rows})
+
+
+def _reason() -> str | None:
+    return (request.get_json(silent=True) or {}).get("reason") or request.args.get("reason")
+
+
+def _force() -> bool:
+    return bool((request.get_json(silent=True) or {}).get("force"))
+
+
+@bp.post("/deliveries/<delivery_id>/replay")
+@require(*OPERATORS)
+def replay_one_delivery(delivery_id: str):
+    """Send one delivery again under the same Idempotency-Key (``force`` for a delivered one)."""
+    from gateway.routing.replay import replay_delivery
+
+    if not _reason():
+        return _error(400, "say why: a JSON body {\"reason\": \"...\"} is required (it goes to the audit log)")
+    try:
+        report = replay_delivery(_rt(), delivery_id, force=_force())
+    except LookupError as exc:
+        return _error(404, str(exc))
+    audit(g.principal, "delivery.replay", delivery_id, reason=_reason(), details=report.to_dict())
+    return jsonify(report.to_dict()), 202
+
+
+@bp.post("/documents/<document_id>/replay")
+@require(*OPERATORS)
+def replay_one_document(document_id: str):
+    """Replay every delivery of a document's events (dead letters; pending ones nudged)."""
+    from gateway.routing.replay import replay_document
+
+    if not _reason():
+        return _error(400, "say why: a JSON body {\"reason\": \"...\"} is required (it goes to the audit log)")
+    with _rt().session() as s:
+        if s.get(Document, document_id) is None:
+            return _error(404, f"no document {document_id!r}")
+    report = replay_document(_rt(), document_id, force=_force())
+    audit(g.principal, "document.replay", document_id, reason=_reason(), details=report.to_dict())
+    return jsonify(report.to_dict()), 202
+
+
+@bp.post("/adapters/<adapter>/dead-letters/replay")
+@require(*OPERATORS)
+def replay_adapter_dead_letters(adapter: str):
+    """Replay all dead letters of one adapter (say, once the ERP is back)."""
+    from gateway.routing.replay import replay_dead_letters
+
+    if not _reason():
+        return _error(400, "say why: a JSON body {\"reason\": \"...\"} is required (it goes to the audit log)")
+    report = replay_dead_letters(_rt(), adapter)
+    audit(g.principal, "dead_letters.replay", f"adapter:{adapter}", reason=_reason(),
+          details={"requeued": len(report.requeued)})
+    return jsonify(report.to_dict()), 202

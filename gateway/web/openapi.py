@@ -7,6 +7,9 @@ from flask import Blueprint, jsonify
 bp = Blueprint("openapi", __name__)
 
 _ERROR = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+_REASON = {"content": {"application/json": {"schema": {
+    "type": "object", "properties": {"reason": {"type": "string"}, "force": {"type": "boolean"}},
+    "required": ["reason"]}}}}
 _DOC_ID = {"name": "document_id", "in": "path", "required": True, "schema": {"type": "string"}}
 
 SPEC = {
@@ -52,6 +55,17 @@ SPEC = {
             "requestBody": {"content": {"application/json": {"schema": {
                 "type": "object", "properties": {"reason": {"type": "string"}}, "required": ["reason"]}}}},
             "responses": {"202": {"description": "queued"}, "400": _ERROR, "403": _ERROR, "409": _ERROR}}},
+        "/api/v1/deliveries/{delivery_id}/replay": {"post": {
+            "summary": "send one delivery again under the same Idempotency-Key",
+            "parameters": [{"name": "delivery_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "requestBody": _REASON, "responses": {"202": {"description": "queued"}, "400": _ERROR, "404": _ERROR}}},
+        "/api/v1/documents/{document_id}/replay": {"post": {
+            "summary": "replay the deliveries of a document's events", "parameters": [_DOC_ID],
+            "requestBody": _REASON, "responses": {"202": {"description": "queued"}, "400": _ERROR, "404": _ERROR}}},
+        "/api/v1/adapters/{adapter}/dead-letters/replay": {"post": {
+            "summary": "replay every dead letter of an adapter",
+            "parameters": [{"name": "adapter", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "requestBody": _REASON, "responses": {"202": {"description": "queued"}, "400": _ERROR}}},
         "/api/v1/events": {"get": {
             "summary": "canonical events",
             "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}

@@ -97,3 +97,29 @@ def test_bad_uploads_are_refused_clearly(rt, client, tokens):
 def test_openapi_describes_the_routes(client):
     spec = client.get("/openapi.json").json
     assert "/api/v1/documents/{document_id}/reprocess" in spec["paths"]
+
+
+def test_dead_letters_are_replayed_through_the_api_with_the_same_key(rt, client, tokens, erp_receiver,
+                                                                     monkeypatch):
+    monkeypatch.setenv("GATEWAY_DELIVERY_MAX_ATTEMPTS", "1")  # the forked work horses read the environment
+    erp_receiver.script = [503]
+    doc_id = upload(client, tokens["partner"]).json["id"]
+    drain(rt)
+    [event] = client.get(f"/api/v1/documents/{doc_id}", headers=tokens["support"]).json["events"]
+    assert event["deliveries"][0]["status"] == "dead_lettered"
+
+    assert client.post("/api/v1/adapters/erp_http/dead-letters/replay", headers=tokens["support"]).status_code == 400
+    assert client.post("/api/v1/adapters/erp_http/dead-letters/replay", json={"reason": "ERP back"},
+                       headers=tokens["viewer"]).status_code == 403
+    replayed = client.post("/api/v1/adapters/erp_http/dead-letters/replay", json={"reason": "ERP back"},
+                           headers=tokens["support"])
+    assert replayed.status_code == 202 and replayed.json["requeued"] == [event["deliveries"][0]["id"]]
+    drain(rt)
+    [event] = client.get(f"/api/v1/documents/{doc_id}", headers=tokens["support"]).json["events"]
+    assert event["deliveries"][0]["status"] == "delivered"
+    assert erp_receiver.keys() == [event["event_id"], event["event_id"]]  # same key both times
+
+    again = client.post(f"/api/v1/documents/{doc_id}/replay", json={"reason": "check"}, headers=tokens["admin"])
+    assert again.status_code == 202 and again.json["requeued"] == []  # delivered: not re-sent unless forced
+    missing = client.post("/api/v1/deliveries/nope/replay", json={"reason": "x"}, headers=tokens["admin"])
+    assert missing.status_code == 404
