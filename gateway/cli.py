@@ -81,7 +81,7 @@ def cmd_worker(args) -> int:
     queue_names = tuple(q.strip() for q in args.queues.split(",") if q.strip()) if args.queues else None
     try:
         run_worker(runtime(), burst=args.burst, queue_names=queue_names, sweep_interval=args.sweep_interval,
-                   sweeper=not args.no_sweeper)
+                   sweeper=not args.no_sweeper, fork=args.fork)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     return EXIT_OK
@@ -282,7 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--queues", help="comma-separated queues to serve (default all: erp,process,acks,planning,notify);"
                                     " always served in that priority order")
     w.add_argument("--sweep-interval", type=float, default=5.0, help="seconds between sweeper passes (default 5)")
-    w.add_argument("--no-sweeper", action="store_true", help="do not run a sweeper thread in this worker")
+    w.add_argument("--no-sweeper", action="store_true", help="do not run a sweeper beside this worker")
+    w.add_argument("--fork", action="store_true",
+                   help="run each job in a forked work horse (isolates memory of huge documents; ~200 ms per job)")
     w.set_defaults(func=cmd_worker)
     sub.add_parser("sftp", help="run the SFTP server alone").set_defaults(func=cmd_sftp)
     sub.add_parser("folder", help="watch the local drop folder alone").set_defaults(func=cmd_folder)
