@@ -34,6 +34,7 @@ def cmd_up(args) -> int:
 
     gw = start_all()
     s = gw.settings
+    _wait_for_workers(gw)
     print("Supplier EDI Gateway is up.")
     print(f"  data directory   {s.home}")
     print(f"  database         {s.database_url}")
@@ -66,6 +67,22 @@ def cmd_up(args) -> int:
             return EXIT_FAILED
     gw.stop()
     return EXIT_OK
+
+
+def _wait_for_workers(gw, timeout: float = 120.0) -> None:
+    """Say "up" only once every worker has registered with Redis (maps loaded, warm)."""
+    import time
+
+    from rq import Worker
+
+    from gateway.routing.queues import connect
+
+    redis, expected = connect(gw.settings.redis_url), 1 + len(gw.extra_workers)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and len(Worker.all(connection=redis)) < expected:
+        if gw.worker.poll() is not None:
+            return  # the loop in cmd_up reports the worker's exit
+        time.sleep(0.2)
 
 
 def _runtime_partners(settings) -> list[str]:
