@@ -7,7 +7,6 @@ import pytest
 from faultkit import (
     SAMPLE_855,
     Processes,
-    Receiver,
     TcpProxy,
     all_delivered,
     assert_exactly_once,
@@ -22,13 +21,6 @@ from paramiko.sftp import SFTP_FAILURE, SFTP_OK
 
 from gateway.intake.receive import receive
 from gateway.transports.sftp_upload import accept
-
-
-@pytest.fixture
-def erp():
-    r = Receiver()
-    yield r
-    r.stop()
 
 
 @pytest.fixture

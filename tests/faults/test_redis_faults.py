@@ -11,7 +11,6 @@ import time
 import pytest
 from faultkit import (
     Processes,
-    Receiver,
     RedisServer,
     all_delivered,
     assert_exactly_once,
@@ -27,12 +26,6 @@ from gateway.routing.queues import RedisPolicyError, check_eviction_policy, conn
 
 pytestmark = pytest.mark.slow
 
-
-@pytest.fixture
-def erp():
-    r = Receiver()
-    yield r
-    r.stop()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import signal
 import pytest
 from faultkit import (
     Processes,
-    Receiver,
     all_delivered,
     assert_exactly_once,
     gateway_env,
@@ -27,12 +26,6 @@ from gateway.intake.receive import receive
 
 pytestmark = pytest.mark.slow
 
-
-@pytest.fixture
-def erp():
-    r = Receiver()
-    yield r
-    r.stop()
 
 
 @pytest.fixture

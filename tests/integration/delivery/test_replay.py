@@ -8,18 +8,11 @@ import sys
 import time
 
 import pytest
-from faultkit import SAMPLE_855, Receiver, drain, gateway_env, in_process_runtime, ledger, make_855
+from faultkit import SAMPLE_855, drain, gateway_env, in_process_runtime, ledger, make_855
 
 from gateway.intake.receive import receive
 from gateway.routing.replay import replay_dead_letters, replay_delivery, replay_document
 from gateway.store.models import DeliveryRecord
-
-
-@pytest.fixture
-def erp():
-    r = Receiver()
-    yield r
-    r.stop()
 
 
 @pytest.fixture
