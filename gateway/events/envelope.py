@@ -53,7 +53,8 @@ class SourceSchema(Schema):
         unknown = RAISE
 
     document_id = fields.String(required=True)
-    format = fields.String(required=True, validate=validate.OneOf(("x12", "cxml", "ubl", "derived")))
+    # "unknown": a file that is neither X12 nor XML (only in document.rejected)
+    format = fields.String(required=True, validate=validate.OneOf(("x12", "cxml", "ubl", "derived", "unknown")))
     transaction_set = fields.String(required=True, allow_none=True)
     version = fields.String(required=True, allow_none=True)
     interchange_control_number = fields.String(required=True, allow_none=True)

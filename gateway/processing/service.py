@@ -19,8 +19,9 @@ from gateway.bootstrap import Runtime
 from gateway.domain.status import MAX_PROCESS_ATTEMPTS, DocumentStatus
 from gateway.intake.receive import processing_timeout
 from gateway.processing.detect import Format, describe_start, detect
+from gateway.processing.rejection import rejection_event
 from gateway.processing.validate import check_x12
-from gateway.processing.x12_interchange import InterchangeOutcome, process_interchange
+from gateway.processing.x12_interchange import InterchangeOutcome, process_interchange, record_event
 from gateway.routing.outbox import relay
 from gateway.store.models import Document, utcnow
 
@@ -97,8 +98,9 @@ def _process(rt: Runtime, document_id: str) -> str:
             _reject(doc, f"not an X12 interchange or an XML document: it starts with '{describe_start(data)}'")
         doc.processed_at, doc.lease_until = utcnow(), None
         status = doc.status
+        rejected = record_event(rt, s, doc, rejection_event(doc)) if status == DocumentStatus.REJECTED else []
         s.flush()
-        deliveries = [(d.id, d.queue) for o in outcomes for d in o.deliveries]
+        deliveries = [(d.id, d.queue) for o in outcomes for d in o.deliveries] + [(d.id, d.queue) for d in rejected]
         ack_ids = [a.id for o in outcomes for a in o.acks]
     relay(rt, deliveries, ack_ids)
     log.info("document %s processed: %s, %d acks, %d deliveries", document_id, status, len(ack_ids), len(deliveries))

@@ -64,6 +64,9 @@ def test_a_file_that_is_not_x12_is_stored_and_rejected_with_a_reason(rt, erp_rec
     assert "not an X12 interchange" in doc["reason"] and "Hello, this is" in doc["reason"]
     assert rt.blobs.get(doc["sha256"]) == data  # nothing lost
     assert erp_receiver.posts == []
+    [event] = doc["events"]  # support hears of it through document.rejected's routes, not the ERP
+    assert event["type"] == "document.rejected" and event["deliveries"] == []
+    assert event["event"]["payload"]["reason"] == doc["reason"]
 
 
 def test_an_interchange_from_another_sender_than_the_login_is_rejected(rt, erp_receiver):
