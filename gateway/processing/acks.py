@@ -14,7 +14,8 @@ log = logging.getLogger("gateway.acks")
 
 
 def ack_filename(record: AckRecord) -> str:
-    return f"{record.kind}_{record.interchange_control_number}.x12"
+    icn = record.interchange_control_number
+    return f"{record.kind}_{int(icn):09d}.x12" if icn.isdigit() else f"{record.kind}_{icn}.x12"
 
 
 def send(rt: Runtime, ack_id: int) -> str:
