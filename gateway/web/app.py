@@ -12,11 +12,9 @@ def create_app(rt: Runtime | None = None, *, demo_erp: bool = False) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 55 * 1024 * 1024
     app.extensions["gateway"] = rt or bootstrap()
-    from gateway.web import api, health, openapi
+    from gateway.web import api, as2, health, openapi
 
     app.register_blueprint(health.bp)
-    from gateway.web import as2
-
     app.register_blueprint(as2.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(api.bp)
