@@ -28,6 +28,10 @@ def _error(status: int, message: str):
     return jsonify({"error": message}), status
 
 
+def _no_reason():
+    return _error(400, "say why: a JSON body {\"reason\": \"...\"} is required (it goes to the audit log)")
+
+
 def _visible_document(s, document_id: str) -> Document | None:
     doc = s.get(Document, document_id)
     if doc is None or not g.principal.may_see(doc.partner_id):
@@ -99,9 +103,9 @@ def raw(document_id: str):
 @bp.post("/documents/<document_id>/reprocess")
 @require(*OPERATORS)
 def reprocess_document(document_id: str):
-    reason = (request.get_json(silent=True) or {}).get("reason") or request.args.get("reason")
+    reason = _reason()
     if not reason:
-        return _error(400, "say why: a JSON body {\"reason\": \"...\"} is required (it goes to the audit log)")
+        return _no_reason()
     try:
         queued = reprocess(_rt(), document_id)
     except NotReprocessable as exc:
@@ -143,7 +147,7 @@ def replay_one_delivery(delivery_id: str):
     from gateway.routing.replay import replay_delivery
 
     if not _reason():
-        return _error(400, "say why: a JSON body {\"reason\": \"...\"} is required (it goes to the audit log)")
+        return _no_reason()
     try:
         report = replay_delivery(_rt(), delivery_id, force=_force())
     except LookupError as exc:
@@ -159,7 +163,7 @@ def replay_one_document(document_id: str):
     from gateway.routing.replay import replay_document
 
     if not _reason():
-        return _error(400, "say why: a JSON body {\"reason\": \"...\"} is required (it goes to the audit log)")
+        return _no_reason()
     with _rt().session() as s:
         if s.get(Document, document_id) is None:
             return _error(404, f"no document {document_id!r}")
@@ -175,7 +179,7 @@ def replay_adapter_dead_letters(adapter: str):
     from gateway.routing.replay import replay_dead_letters
 
     if not _reason():
-        return _error(400, "say why: a JSON body {\"reason\": \"...\"} is required (it goes to the audit log)")
+        return _no_reason()
     report = replay_dead_letters(_rt(), adapter)
     audit(g.principal, "dead_letters.replay", f"adapter:{adapter}", reason=_reason(),
           details={"requeued": len(report.requeued)})
