@@ -27,7 +27,6 @@ from gateway.routing.queues import RedisPolicyError, check_eviction_policy, conn
 pytestmark = pytest.mark.slow
 
 
-
 @pytest.fixture
 def redis_server(tmp_path):
     server = RedisServer(tmp_path).start()

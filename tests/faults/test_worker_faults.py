@@ -27,7 +27,6 @@ from gateway.intake.receive import receive
 pytestmark = pytest.mark.slow
 
 
-
 @pytest.fixture
 def cluster(tmp_path, database_url, redis_url, erp, monkeypatch):
     # a lease just longer than the ERP timeout: a killed worker's delivery is retried within seconds
