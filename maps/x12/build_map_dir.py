@@ -16,6 +16,7 @@ Run standalone: ``python maps/x12/build_map_dir.py DEST``.
 from __future__ import annotations
 
 import copy
+import fnmatch
 import hashlib
 import shutil
 import sys
@@ -25,7 +26,22 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SPEC = HERE / "spec"
-VERSIONS = ("004010", "005010")
+#: Every X12 release we hold tables for, oldest first. The order is what a release range
+#: ("004020+", "003040-003060") in the spec files means.
+VERSIONS = (
+    "003040",
+    "003050",
+    "003060",
+    "004010",
+    "004020",
+    "004030",
+    "004060",
+    "005010",
+)
+#: The release that the unannotated lines of the spec files describe.
+BASE_RELEASE = "004010"
+#: The releases pyx12 can serve as reference for: it ships envelope maps for 00401/00501 only.
+PYX12_VERSIONS = ("004010", "005010")
 SET_IDS = ("850", "855", "856", "810")
 ICVN = {"004010": "00401", "005010": "00501"}
 SHORT = {"004010": "4010", "005010": "5010"}
@@ -66,16 +82,50 @@ def pyx12_map_dir() -> Path:
 
 
 # --------------------------------------------------------------------------- parsing
+#
+# The spec files describe BASE_RELEASE; a release annotation says where another release
+# differs. An annotation names releases as "005010", "004020+" (this release and every later
+# one we hold), "003040-003060" (a range, both ends included) or a comma list of these.
+# Lines are read top to bottom and a later line wins for the releases it names.
+
+
+class SpecError(ValueError):
+    """A spec file says something the loader cannot read; the message names file and line."""
+
+
+def releases_in(spec: str) -> tuple[str, ...]:
+    """The releases (in VERSIONS order) that a release annotation names."""
+    chosen: set[str] = set()
+    for part in spec.split(","):
+        if part.endswith("+"):
+            lo, hi = part[:-1], VERSIONS[-1]
+        elif "-" in part:
+            lo, _, hi = part.partition("-")
+        else:
+            lo = hi = part
+        if lo not in VERSIONS or hi not in VERSIONS or VERSIONS.index(lo) > VERSIONS.index(hi):
+            raise SpecError(f"release annotation {spec!r}: {part!r} is not a range of {VERSIONS}")
+        chosen.update(VERSIONS[VERSIONS.index(lo) : VERSIONS.index(hi) + 1])
+    return tuple(v for v in VERSIONS if v in chosen)
 
 
 @dataclass
 class DataElement:
+    """One data element. ``type``/``min``/``max`` are BASE_RELEASE's; ``types`` and
+    ``lengths`` hold only the releases where they differ from it."""
+
     num: str
     type: str
     min: int
     max: int
     name: str
-    lengths: dict[str, tuple[int, int]] = field(default_factory=dict)  # version -> (min, max)
+    lengths: dict[str, tuple[int, int]] = field(default_factory=dict)  # release -> (min, max)
+    types: dict[str, str] = field(default_factory=dict)  # release -> type
+
+    def in_release(self, release: str) -> tuple[str, int, int]:
+        """(type, min, max) of this element in ``release``."""
+        lo, hi = self.lengths.get(release, (self.min, self.max))
+        return self.types.get(release, self.type), lo, hi
 
 
 @dataclass
@@ -106,26 +156,49 @@ class Node:
 
 
 def _lines(path: Path) -> list[str]:
-    out: list[str] = []
-    for raw in path.read_text().splitlines():
+    return [line for _, line in _numbered_lines(path)]
+
+
+def _numbered_lines(path: Path) -> list[tuple[str, str]]:
+    """(``file:line`` for error messages, text without comments) of every non-blank line."""
+    out: list[tuple[str, str]] = []
+    for number, raw in enumerate(path.read_text().splitlines(), start=1):
         line = raw.split("#", 1)[0].rstrip()
         if line.strip():
-            out.append(line)
+            out.append((f"{path.name}:{number}", line))
     return out
 
 
 def load_elements(path: Path = SPEC / "elements.txt") -> dict[str, DataElement]:
+    """``{num: DataElement}``. Line: ``num TYPE min max [@REL [TYPE] min max]... name``."""
     elements: dict[str, DataElement] = {}
-    for line in _lines(path):
+    for where, line in _numbered_lines(path):
         parts = line.split()
-        num, typ, lo, hi = parts[0], parts[1], int(parts[2]), int(parts[3])
-        rest = parts[4:]
-        lengths = {}
-        while rest and rest[0].startswith("@"):
-            lengths[rest[0][1:]] = (int(rest[1]), int(rest[2]))
-            rest = rest[3:]
-        elements[num] = DataElement(num, typ, lo, hi, " ".join(rest), lengths)
+        try:
+            de = DataElement(parts[0], parts[1], int(parts[2]), int(parts[3]), "")
+            rest = parts[4:]
+            while rest and rest[0].startswith("@"):
+                releases = releases_in(rest[0][1:])
+                typ = de.type
+                if not rest[1].isdigit():
+                    typ, rest = rest[1], rest[1:]
+                lo, hi, rest = int(rest[1]), int(rest[2]), rest[3:]
+                for release in releases:
+                    _set_or_clear(de.types, release, typ, de.type)
+                    _set_or_clear(de.lengths, release, (lo, hi), (de.min, de.max))
+        except (IndexError, ValueError) as exc:
+            raise SpecError(f"{where}: {exc}: {line.strip()!r}") from exc
+        de.name = " ".join(rest)
+        elements[de.num] = de
     return elements
+
+
+def _set_or_clear(table: dict, release: str, value, base) -> None:
+    """Record ``value`` for ``release`` only where it differs from the base release's."""
+    if value == base:
+        table.pop(release, None)
+    else:
+        table[release] = value
 
 
 def _parse_refs(text: str) -> list[ElementRef]:
@@ -139,20 +212,30 @@ def _parse_refs(text: str) -> list[ElementRef]:
 def load_segments(
     path: Path = SPEC / "segments.txt",
 ) -> tuple[dict[str, dict[str, SegmentDef]], dict[str, SegmentDef]]:
-    """Return ({version: {tag: SegmentDef}}, {composite id: SegmentDef})."""
-    base: dict[str, SegmentDef] = {}
-    overrides: dict[str, dict[str, SegmentDef]] = {v: {} for v in VERSIONS}
+    """Return ({release: {tag: SegmentDef}} for every release in VERSIONS, {composite: def}).
+
+    ``TAG | name | elements | syntax`` defines a segment for every release; ``@REL TAG | ...``
+    replaces it in the releases named; ``@REL TAG | -`` says it does not exist there."""
+    by_release: dict[str, dict[str, SegmentDef]] = {v: {} for v in VERSIONS}
     composites: dict[str, SegmentDef] = {}
-    for line in _lines(path):
-        head, name, elems, syntax = (p.strip() for p in line.split("|"))
-        seg = SegmentDef(head.split()[-1], name, _parse_refs(elems), syntax.split())
-        if head.startswith("COMPOSITE"):
-            composites[seg.tag] = seg
-        elif head.startswith("@"):
-            overrides[head.split()[0][1:]][seg.tag] = seg
-        else:
-            base[seg.tag] = seg
-    return {v: {**base, **overrides[v]} for v in VERSIONS}, composites
+    for where, line in _numbered_lines(path):
+        fields = [p.strip() for p in line.split("|")]
+        head = fields[0].split()
+        releases = releases_in(head[0][1:]) if head[0].startswith("@") else VERSIONS
+        tag = head[-1]
+        if fields[1:] == ["-"]:
+            for release in releases:
+                by_release[release].pop(tag, None)
+            continue
+        if len(fields) != 4:
+            raise SpecError(f"{where}: want 'TAG | name | elements | syntax': {line.strip()!r}")
+        seg = SegmentDef(tag, fields[1], _parse_refs(fields[2]), fields[3].split())
+        if head[0] == "COMPOSITE":
+            composites[tag] = seg
+            continue
+        for release in releases:
+            by_release[release][tag] = seg
+    return by_release, composites
 
 
 def load_codes(path: Path = SPEC / "codes.txt") -> dict[str, tuple[str, list[str]]]:
@@ -168,27 +251,51 @@ def load_codes(path: Path = SPEC / "codes.txt") -> dict[str, tuple[str, list[str
     return codes
 
 
-def load_set(set_id: str) -> list[Node]:
-    """Parse ``sets/<set_id>.txt`` into area nodes (HEADER, DETAIL, SUMMARY)."""
+def load_set(set_id: str, release: str = BASE_RELEASE) -> list[Node]:
+    """Parse ``sets/<set_id>.txt`` into ``release``'s area nodes (HEADER, DETAIL, SUMMARY).
+
+    A row (segment or LOOP) ending in ``@REL`` exists only in the releases named; a loop's
+    annotation covers its children. ``RELEASES <spec>`` on the first line limits the whole
+    set to those releases (LookupError for any other)."""
+    if release not in VERSIONS:
+        raise LookupError(f"X12 release {release} is not one we hold ({', '.join(VERSIONS)})")
     areas: list[Node] = []
     stack: list[tuple[int, Node]] = []
-    for line in _lines(SPEC / "sets" / f"{set_id}.txt"):
+    skip_below: int | None = None  # indent of a loop absent from this release
+    for where, line in _numbered_lines(SPEC / "sets" / f"{set_id}.txt"):
         indent = len(line) - len(line.lstrip())
         parts = line.split()
+        if skip_below is not None and indent > skip_below:
+            continue
+        skip_below = None
+        if parts[-1].startswith("@"):
+            present = release in releases_in(parts.pop()[1:])
+        else:
+            present = True
+        if parts[0] == "RELEASES":
+            if release not in releases_in(parts[1]):
+                raise LookupError(f"X12 {set_id} is not defined in release {release}")
+            continue
         if parts[0] in ("HEADER", "DETAIL", "SUMMARY"):
             areas.append(Node("area", parts[0]))
             stack = [(-1, areas[-1])]
             continue
+        if not present:
+            skip_below = indent if parts[0] == "LOOP" else None
+            continue
         while stack[-1][0] >= indent:
             stack.pop()
         parent = stack[-1][1]
-        if parts[0] == "LOOP":
-            node = Node("loop", parts[1], repeat=parts[2])
-            parent.children.append(node)
-            stack.append((indent, node))
-        else:
-            pos, tag, req, max_use = parts
-            parent.children.append(Node("segment", tag, int(pos), req, max_use))
+        try:
+            if parts[0] == "LOOP":
+                node = Node("loop", parts[1], repeat=parts[2])
+                parent.children.append(node)
+                stack.append((indent, node))
+            else:
+                pos, tag, req, max_use = parts
+                parent.children.append(Node("segment", tag, int(pos), req, max_use))
+        except ValueError as exc:
+            raise SpecError(f"{where}: {exc}: {line.strip()!r}") from exc
     for area in areas:
         _fix_loops(area)
     return areas
@@ -204,12 +311,107 @@ def _fix_loops(node: Node) -> None:
 
 
 def load_registry(path: Path = SPEC / "registry.txt") -> list[tuple[str, str, str, str]]:
-    """Rows (map file, set id, GS01, GS08) for maps.xml."""
+    """Rows (map file, set id, GS01, GS08) for pyx12's maps.xml."""
     rows = []
     for line in _lines(path):
         map_file, set_id, gs01, *gs08s = line.split()
         rows.extend((map_file, set_id, gs01, gs08) for gs08 in gs08s)
     return rows
+
+
+# --------------------------------------------------------------------------- releases
+
+
+@dataclass
+class Guide:
+    """An implementation guide named by GS08 (``pattern`` is a glob on the whole GS08)."""
+
+    pattern: str
+    base: str  # the release it narrows, or "=" for "GS08's first six characters"
+    overlay: Path | None  # guide overlay file under spec/guides/, None when we ship none
+    gs01: dict[str, tuple[str, ...]]  # GS01 codes this guide assigns beyond the standard's
+    note: str = ""
+
+
+@dataclass
+class Resolution:
+    """What a GS08 is validated against."""
+
+    gs08: str
+    release: str  # a release in VERSIONS
+    guide: Guide | None
+    nearest: bool  # True when GS08's own release is not one we hold
+
+
+@dataclass
+class Releases:
+    """``spec/releases.txt``: the releases we hold, the fallback for releases we do not, the
+    transaction sets each GS01 may carry and the implementation guides we know."""
+
+    held: dict[str, str]  # release -> where its facts come from
+    nearest: dict[str, str]  # release we do not hold -> the held release we validate it by
+    gs01: dict[str, tuple[str, ...]]  # functional identifier code -> transaction sets
+    guides: list[Guide]
+
+    def resolve(self, gs08: str) -> Resolution | None:
+        """The release (and guide) for a GS08 value, or None when we hold nothing for it."""
+        gs08 = gs08.strip()
+        guide = next((g for g in self.guides if fnmatch.fnmatchcase(gs08, g.pattern)), None)
+        release = gs08[:6] if guide is None or guide.base == "=" else guide.base
+        if not (len(release) == 6 and release.isdigit()):
+            return None
+        if release in self.held:
+            return Resolution(gs08, release, guide, nearest=False)
+        if release in self.nearest:
+            return Resolution(gs08, self.nearest[release], guide, nearest=True)
+        return None
+
+    def sets_for(self, gs01: str, gs08: str = "") -> tuple[str, ...]:
+        """The transaction sets a group with this GS01 may carry (under GS08's guide)."""
+        resolution = self.resolve(gs08) if gs08 else None
+        extra = resolution.guide.gs01.get(gs01, ()) if resolution and resolution.guide else ()
+        return tuple(dict.fromkeys(self.gs01.get(gs01, ()) + extra))
+
+
+def load_releases(path: Path = SPEC / "releases.txt") -> Releases:
+    """Parse ``releases.txt`` (rows HOLD, NEAREST, GS01 and GUIDE; see the file's header)."""
+    releases = Releases({}, {}, {}, [])
+    for where, line in _numbered_lines(path):
+        kind, *args = line.split()
+        try:
+            if kind == "HOLD":
+                releases.held[args[0]] = " ".join(args[1:])
+            elif kind == "NEAREST":
+                releases.nearest[args[0]] = args[1]
+            elif kind == "GS01":
+                releases.gs01[args[0]] = tuple(args[1:])
+            elif kind == "GUIDE":
+                releases.guides.append(_guide(args, path.parent))
+            else:
+                raise SpecError(f"unknown row {kind!r}")
+        except (IndexError, ValueError) as exc:
+            raise SpecError(f"{where}: {exc}: {line.strip()!r}") from exc
+    unknown = {r for r in releases.held if r not in VERSIONS} | {
+        r for r in releases.nearest.values() if r not in releases.held
+    }
+    unknown |= {g.base for g in releases.guides if g.base != "=" and g.base not in releases.held}
+    if unknown:
+        raise SpecError(f"{path.name}: releases not held or not in VERSIONS: {sorted(unknown)}")
+    return releases
+
+
+def _guide(args: list[str], spec_dir: Path) -> Guide:
+    """``GUIDE pattern base overlay|- [GS01=SET,SET ...] [-- note]``."""
+    words, _, note = " ".join(args).partition(" -- ")
+    pattern, base, overlay, *assignments = words.split()
+    overlay_path = None if overlay == "-" else spec_dir / overlay
+    if overlay_path is not None and not overlay_path.is_file():
+        raise SpecError(f"guide {pattern}: overlay {overlay} is missing")
+    gs01 = {}
+    for item in assignments:
+        code, _, sets = item.partition("=")
+        gs01[code] = tuple(sets.split(","))
+    return Guide(pattern, base, overlay_path, gs01, note.strip())
 
 
 # --------------------------------------------------------------------------- rendering
@@ -345,7 +547,7 @@ class MapRenderer:
     def render(
         self, set_id: str, envelope: ET.Element, gs01: list[str], gs08: list[str]
     ) -> ET.Element:
-        areas = load_set(set_id)
+        areas = load_set(set_id, self.version)
         root = ET.Element("transaction", {"xid": set_id})
         ET.SubElement(root, "name").text = f"{set_id} {self.version} (X12 standard)"
         isa_loop = copy.deepcopy(envelope)
@@ -464,10 +666,10 @@ def merged_dataele(version: str, elements: dict[str, DataElement], bundled: Path
     by_num = {e.get("ele_num"): e for e in root.findall("data_ele")}
     for num in sorted(elements, key=lambda n: (len(n), n)):
         de = elements[num]
-        lo, hi = de.lengths.get(version, (de.min, de.max))
+        typ, lo, hi = de.in_release(version)
         attrs = {
             "ele_num": num,
-            "data_type": de.type,
+            "data_type": typ,
             "min_len": str(lo),
             "max_len": str(hi),
             "name": de.name,
@@ -529,14 +731,16 @@ def build_version_dir(dest: Path, data_version: str) -> None:
     dest.mkdir(parents=True, exist_ok=True)
 
     all_gs01 = sorted({r[2] for r in registry})
-    gs08_by_version = {v: sorted({r[3] for r in registry if r[3].startswith(v)}) for v in VERSIONS}
-    for version in VERSIONS:
+    gs08_by_version = {
+        v: sorted({r[3] for r in registry if r[3].startswith(v)}) for v in PYX12_VERSIONS
+    }
+    for version in PYX12_VERSIONS:
         control = f"x12.control.{ICVN[version]}.xml"
         root = ET.parse(bundled / control).getroot()
-        patch_envelope(root, all_gs01, [g for v in VERSIONS for g in gs08_by_version[v]])
+        patch_envelope(root, all_gs01, [g for v in PYX12_VERSIONS for g in gs08_by_version[v]])
         _write(root, dest / control)
 
-    for version in VERSIONS:
+    for version in PYX12_VERSIONS:
         renderer = MapRenderer(version, elements, segments, composites, codes)
         envelope = patch_envelope(
             copy.deepcopy(envelope_isa_loop(bundled / f"x12.control.{ICVN[version]}.xml")),
@@ -586,7 +790,7 @@ def maps_index(registry: list[tuple[str, str, str, str]]) -> ET.Element:
 def build(dest: Path | str) -> Path:
     """Build ``dest/004010`` and ``dest/005010`` (replacing what is there). Returns ``dest``."""
     dest = Path(dest)
-    for version in VERSIONS:
+    for version in PYX12_VERSIONS:
         target = dest / version
         tmp = dest / f".{version}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
