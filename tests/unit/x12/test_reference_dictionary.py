@@ -123,15 +123,18 @@ def test_a_changed_length_without_a_ruling_is_caught():
     (or the reference)."""
     elements = _builder().load_elements()
     elements["67"].max = 81
-    problems = unresolved(disagreements("004010", elements=elements),
-                          {k: v for k, v in load_rulings().items() if k[2] == "004010"},
-                          ("004010",))
+    problems = unresolved(
+        disagreements("004010", elements=elements),
+        {k: v for k, v in load_rulings().items() if k[2] == "004010"},
+        ("004010",),
+    )
     assert any("('E', '67', '004010')" in p for p in problems)
 
 
 def test_a_stale_ruling_is_caught():
     rulings = load_rulings()
     rulings[("E", "19", "004010")] = ("AN 2/30", "AN 2/30", "made up", "test")
-    problems = unresolved(disagreements("004010"),
-                          {k: v for k, v in rulings.items() if k[2] == "004010"}, ("004010",))
+    problems = unresolved(
+        disagreements("004010"), {k: v for k, v in rulings.items() if k[2] == "004010"}, ("004010",)
+    )
     assert any("stale ruling" in p and "'19'" in p for p in problems)
