@@ -1,14 +1,23 @@
-"""Assemble complete pyx12 ``map_path`` directories from the map sources in ``spec/``.
+"""The X12 tables in ``spec/`` (parsing, top of this file) and the pyx12 map builder.
 
-Contract: ``build(dest)`` writes ``dest/004010/`` and ``dest/005010/``, each a complete
-pyx12 map directory (``maps.xml``, both envelope maps, ``dataele.xml``, ``codes.xml``, our
-850/855/856/810 maps for both versions, pyx12's 997/999 maps). The two differ only in the
-data-element lengths (004010's or 005010's), so pick the directory by the data's version.
-Output depends only on the sources and the installed pyx12, so re-running is idempotent.
+Parsing contract (the validation engine in ``gateway/x12/`` compiles these): every release
+in ``VERSIONS`` has its tables. ``load_elements()`` -> ``{num: DataElement}`` (``lengths`` /
+``types`` per release where they differ from 004010, ``in_release(rel)``);
+``load_segments()`` -> ``({release: {tag: SegmentDef}}, composites)``; ``load_set(set_id,
+release)`` -> that release's areas; ``load_codes()``; ``load_releases()`` -> which GS08 maps
+to which release and guide, and which sets each GS01 may carry; ``load_registry()`` -> the
+pyx12 ``maps.xml`` rows. A malformed line raises ``SpecError`` naming ``file:line``.
 
-Sources (all in ``spec/``): ``elements.txt`` (data-element dictionary), ``segments.txt``
-(segment dictionary), ``codes.txt`` (external code lists), ``sets/<set>.txt`` (each
-transaction set's table), ``registry.txt`` (which GS01/GS08 pairs use which map).
+Builder contract: ``build(dest)`` writes ``dest/004010/`` and ``dest/005010/`` (pyx12 has
+envelope maps for those two only), each a complete pyx12 map directory (``maps.xml``, both
+envelope maps, ``dataele.xml``, ``codes.xml``, our 850/855/856/810 maps for both versions -
+each from its own release's table - and pyx12's 997/999 maps). The two directories differ
+in the data-element lengths (004010's or 005010's), so pick the directory by the data's
+version. Output depends only on the sources and the installed pyx12: re-running is idempotent.
+
+Sources (all in ``spec/``, described in ``../README.md``): ``elements.txt``,
+``segments.txt``, ``codes.txt``, ``sets/<set>.txt``, ``releases.txt``, ``registry.txt``,
+and ``rulings.txt`` (where we differ from the reference dictionary, and why).
 
 Run standalone: ``python maps/x12/build_map_dir.py DEST``.
 """
@@ -215,7 +224,9 @@ def load_segments(
     """Return ({release: {tag: SegmentDef}} for every release in VERSIONS, {composite: def}).
 
     ``TAG | name | elements | syntax`` defines a segment for every release; ``@REL TAG | ...``
-    replaces it in the releases named; ``@REL TAG | -`` says it does not exist there."""
+    replaces it in the releases named; ``@REL TAG | -`` says it does not exist there. Lines
+    apply top to bottom, so a later line wins. ``COMPOSITE Cnnn | ...`` lines define
+    composites, which are the same in every release."""
     by_release: dict[str, dict[str, SegmentDef]] = {v: {} for v in VERSIONS}
     composites: dict[str, SegmentDef] = {}
     for where, line in _numbered_lines(path):
@@ -230,7 +241,9 @@ def load_segments(
         if len(fields) != 4:
             raise SpecError(f"{where}: want 'TAG | name | elements | syntax': {line.strip()!r}")
         seg = SegmentDef(tag, fields[1], _parse_refs(fields[2]), fields[3].split())
-        if head[0] == "COMPOSITE":
+        if "COMPOSITE" in head:
+            if head[0] != "COMPOSITE":
+                raise SpecError(f"{where}: composites are the same in every release")
             composites[tag] = seg
             continue
         for release in releases:

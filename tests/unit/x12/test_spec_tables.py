@@ -44,7 +44,7 @@ def test_every_release_has_tables_that_hold_together(spec):
     segments, composites = spec.load_segments()
     assert set(segments) == set(spec.VERSIONS)
     for release in spec.VERSIONS:
-        for set_id in SET_IDS:
+        for set_id in SET_IDS + ("997",) + (("999",) if release == "005010" else ()):
             used = set(_segments_in(spec.load_set(set_id, release)))
             assert used <= set(segments[release]), (set_id, release, used - set(segments[release]))
         for seg in list(segments[release].values()) + list(composites.values()):
@@ -119,6 +119,19 @@ def test_a_bad_spec_line_names_its_file_and_line(spec, tmp_path):
 def test_a_set_outside_the_releases_we_hold_is_refused(spec):
     with pytest.raises(LookupError):
         spec.load_set("850", "004050")
+    with pytest.raises(LookupError):
+        spec.load_set("999", "004010")  # the 999 came with 005010
+
+
+def test_acknowledgment_tables(spec):
+    ack_999 = spec.load_set("999", "005010")[0].children
+    assert [n.id for n in ack_999] == ["AK1", "AK2", "AK9"]
+    ak2 = _loop(ack_999, "AK2")
+    assert [n.id for n in ak2.children] == ["AK2", "IK3", "IK5"]
+    segments, composites = spec.load_segments()
+    assert [r.num for r in segments["005010"]["AK1"].elements] == ["479", "28", "480"]
+    assert "IK3" not in segments["004010"]
+    assert [r.num for r in composites["C030"].elements] == ["722", "1528", "1686"]
 
 
 @pytest.mark.parametrize(
