@@ -11,12 +11,14 @@ the same thing and compare equal.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from x12_spec import load_spec  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
 SPEC = ROOT / "maps" / "x12" / "spec"
@@ -25,13 +27,7 @@ REFERENCE_RELEASES = ("003040", "003050", "004010", "005010")
 
 
 def _builder():
-    name = "gateway_x12_build_map_dir"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "maps/x12/build_map_dir.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return load_spec()
 
 
 def _reference(release: str) -> dict:

@@ -3,24 +3,18 @@ annotations, and the GS08/GS01 rules of releases.txt (issue #9)."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from x12_spec import load_spec  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def spec():
-    name = "gateway_x12_build_map_dir"
-    if name not in sys.modules:
-        loader = importlib.util.spec_from_file_location(name, ROOT / "maps/x12/build_map_dir.py")
-        module = importlib.util.module_from_spec(loader)
-        sys.modules[name] = module
-        loader.loader.exec_module(module)
-    return sys.modules[name]
+    return load_spec()
 
 
 def _segments_in(nodes):
