@@ -178,3 +178,53 @@ def test_guides_with_an_overlay_must_ship_it(spec, tmp_path):
     (tmp_path / "guides" / "abc.txt").write_text("# overlay\n")
     guide = spec.load_releases(path).resolve("004010ABC").guide
     assert guide.overlay == tmp_path / "guides" / "abc.txt"
+
+
+CORPUS = Path(__file__).resolve().parents[4] / "shared" / "corpus" / "real"
+
+
+def _interchange_segments(data: bytes):
+    """(tag, element count) of each segment, by the ISA's own delimiters (no validation)."""
+    data = data.lstrip(b"\xef\xbb\xbf").lstrip()
+    element, terminator = chr(data[3]), chr(data[105])
+    for raw in data.decode("latin-1").split(terminator):
+        fields = raw.strip("\r\n ").split(element)
+        if fields[0]:
+            yield fields[0], len(fields) - 1, fields
+
+
+def test_real_documents_use_only_what_their_release_defines(spec):
+    """Every segment of every real 850/855/856/810/997/999 in the corpus is in its release's
+    table (by GS08), with no more elements than the release's segment has."""
+    if not CORPUS.is_dir():
+        pytest.skip(f"corpus {CORPUS} is absent")
+    segments, _ = spec.load_segments()
+    releases = spec.load_releases()
+    checked, problems = 0, []
+    for path in sorted(CORPUS.glob("x12-*/*")):
+        data = path.read_bytes()
+        if not data.lstrip(b"\xef\xbb\xbf").lstrip().startswith(b"ISA"):
+            continue
+        release = allowed = None
+        for tag, count, fields in _interchange_segments(data):
+            if tag == "GS":
+                resolution = releases.resolve(fields[8]) if len(fields) > 8 else None
+                release = resolution.release if resolution else None
+            elif tag == "ST":
+                try:
+                    allowed = (
+                        set(_segments_in(spec.load_set(fields[1], release))) if release else None
+                    )
+                except (LookupError, FileNotFoundError):
+                    allowed = None
+                checked += allowed is not None
+            elif tag == "SE":
+                allowed = None
+            elif allowed is None:
+                continue
+            elif tag not in allowed:
+                problems.append(f"{path.name}: {tag} is not in the {release} table")
+            elif count > len(segments[release][tag].elements):
+                problems.append(f"{path.name}: {tag} has {count} elements in {release}")
+    assert checked > 20
+    assert problems == []
