@@ -269,13 +269,17 @@ def load_set(set_id: str, release: str = BASE_RELEASE) -> list[Node]:
 
     A row (segment or LOOP) ending in ``@REL`` exists only in the releases named; a loop's
     annotation covers its children. ``RELEASES <spec>`` on the first line limits the whole
-    set to those releases (LookupError for any other)."""
+    set to those releases. LookupError for a release or set we hold no table for."""
     if release not in VERSIONS:
         raise LookupError(f"X12 release {release} is not one we hold ({', '.join(VERSIONS)})")
+    # set_id often comes straight from ST01: only a three-digit id may name a file.
+    path = SPEC / "sets" / f"{set_id}.txt"
+    if not (len(set_id) == 3 and set_id.isdigit() and path.is_file()):
+        raise LookupError(f"no X12 table for transaction set {set_id!r}")
     areas: list[Node] = []
     stack: list[tuple[int, Node]] = []
     skip_below: int | None = None  # indent of a loop absent from this release
-    for where, line in _numbered_lines(SPEC / "sets" / f"{set_id}.txt"):
+    for where, line in _numbered_lines(path):
         indent = len(line) - len(line.lstrip())
         parts = line.split()
         if skip_below is not None and indent > skip_below:
