@@ -32,7 +32,6 @@ from gateway.transports.as2_compat import Organization, Partner
 class As2Config:
     as2_id: str  # our AS2 name, unless a partner's profile says otherwise (our_as2_id)
     keys_dir: Path
-    max_request_bytes: int  # refused with 413 before the body is read
     max_decompressed_bytes: int  # compressed-data inflating past this is refused
     mdn_url: str | None  # where partners post async MDNs for what we send (None: ask for sync)
     resend_interval: float  # seconds between resender passes
@@ -54,7 +53,6 @@ def as2_config(rt: Runtime) -> As2Config:
     return As2Config(
         as2_id=env.get("GATEWAY_AS2_ID", "BUYERCO"),
         keys_dir=Path(env.get("GATEWAY_AS2_KEYS_DIR", rt.settings.home / "keys" / "as2")),
-        max_request_bytes=int(number("GATEWAY_AS2_MAX_BYTES", 55 * 1024 * 1024)),
         max_decompressed_bytes=int(number("GATEWAY_AS2_MAX_DECOMPRESSED", rt.settings.max_document_bytes)),
         mdn_url=env.get("GATEWAY_AS2_MDN_URL") or None,
         resend_interval=number("GATEWAY_AS2_RESEND_INTERVAL", 10.0),
