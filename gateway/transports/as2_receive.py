@@ -11,7 +11,12 @@ The contract, case by case:
 * a Message-ID already processed for this partner: the original MDN again, nothing
   received twice (a different payload under the same id is logged as an alert);
 * security short of the partner's profile, a bad signature, another partner's
-  certificate, an expired certificate, a zip bomb: pyas2lib's error MDN, nothing stored.
+  certificate, an expired certificate, a zip bomb: pyas2lib's error MDN, nothing stored;
+  a refused message that asked for an asynchronous MDN gets the reason in the HTTP
+  answer instead, and no request goes to the URL it named;
+* an async MDN is posted only to a URL listed in the partner's ``async_mdn_urls``, never
+  following redirects; a verified message naming another URL is refused (403), nothing
+  stored.
 
 pyas2lib's duplicate callback runs *before* verification, so it is not used: a
 Message-ID counts as seen only once a verified message was stored.
@@ -38,6 +43,7 @@ from gateway.transports.as2_compat import BoundedMessage, Mdn
 from gateway.transports.as2_profiles import directory
 
 log = logging.getLogger("gateway.transports.as2")
+security = logging.getLogger("gateway.security")
 
 RETRY_WITH_NEXT_CERT = {"authentication-failed", "invalid-certificate"}
 CLAIM_SECONDS = 120  # a "receiving" row older than this belongs to a request that died
@@ -81,9 +87,22 @@ def handle_message(rt: Runtime, headers: list[tuple[str, str]], body: bytes) -> 
     raw = raw_message(headers, body)
     msg, status, exc, mdn = _parse(d, profile, raw)
     if status != "processed":
-        log.warning("AS2 message %s from %r refused: %s (%s)", message_id, as2_from, status,
-                    getattr(exc, "disposition_modifier", "") or exc)
-        return _answer(mdn, status_if_none=400 if profile is None else 422)
+        reason = getattr(exc, "disposition_modifier", "") or str(exc)
+        log.warning("AS2 message %s from %r refused: %s (%s)", message_id, as2_from, status, reason)
+        code = 400 if profile is None else 422
+        if mdn is not None and mdn.mdn_url:
+            # Never call a URL named by a message we refused: the sender is not verified.
+            security.warning("AS2 message %s from %r refused (%s); no async MDN posted to %r", message_id,
+                             as2_from, reason, mdn.mdn_url)
+            return As2Reply(code, {"Content-Type": "text/plain"},
+                            f"{status}: {reason}; refused messages get no asynchronous MDN\n".encode())
+        return _answer(mdn, status_if_none=code)
+    if mdn is not None and mdn.mdn_url and not mdn_url_allowed(profile, mdn.mdn_url):
+        security.warning("AS2 message %s from %s asks for its MDN at %r, not one of its async_mdn_urls; "
+                         "refused, nothing stored", message_id, profile.id, mdn.mdn_url)
+        return As2Reply(403, {"Content-Type": "text/plain"},
+                        f"Receipt-Delivery-Option {mdn.mdn_url!r} is not an async MDN URL configured for "
+                        f"{as2_from}; nothing was stored: ask for a synchronous MDN or have the URL added\n".encode())
 
     payload = msg.content if isinstance(msg.content, bytes) else msg.content.encode()
     sha = hashlib.sha256(payload).hexdigest()
@@ -192,13 +211,25 @@ def _answer(mdn, *, status_if_none: int = 200, after=None) -> As2Reply:
     return As2Reply(200, dict(mdn.headers), mdn.content)
 
 
+def mdn_url_allowed(profile, url: str) -> bool:
+    """Whether the partner's profile lists ``url`` among its ``async_mdn_urls`` (exactly)."""
+    return profile is not None and profile.as2 is not None and url.strip() in profile.as2.async_mdn_urls
+
+
 def deliver_async_mdn(rt: Runtime, row_id: int) -> bool:
     """Post the stored MDN of an inbound message to the partner; on failure the resender
-    tries again later (backoff). True once the partner accepted it."""
+    tries again later (backoff). True once the partner accepted it.
+
+    Only to a URL the partner's profile still lists (it may have changed since)."""
     with rt.session() as s:
         row = s.get(As2Message, row_id)
         if row is None or row.next_attempt_at is None or not row.mdn_url:
             return True
+        if not mdn_url_allowed(rt.partners.get(row.partner_id), row.mdn_url):
+            security.warning("async MDN for AS2 message %s not posted: %r is no longer one of %s's "
+                             "async_mdn_urls", row.message_id, row.mdn_url, row.partner_id)
+            row.next_attempt_at, row.detail = None, "async MDN not sent: URL not allowed by the profile"
+            return False
         url, headers, body = row.mdn_url, dict(row.mdn_headers), row.mdn_body
     ok, detail = _post_mdn(url, headers, body)
     with rt.session() as s:
@@ -216,7 +247,8 @@ def _post_mdn(url: str, headers: dict, body: bytes) -> tuple[bool, str]:
     import requests
 
     try:
-        response = requests.post(url, data=body, headers=headers, timeout=30)
+        # Never follow a redirect: a 302 would turn our POST into a GET on wherever it points.
+        response = requests.post(url, data=body, headers=headers, timeout=30, allow_redirects=False)
     except requests.RequestException as exc:
         log.warning("async MDN to %s failed: %s", url, exc)
         return False, f"async MDN not delivered: {exc}"

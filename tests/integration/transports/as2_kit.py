@@ -106,6 +106,40 @@ class MdnCatcher:
         self.server.shutdown()
 
 
+class Listener:
+    """A real HTTP listener that records every request (method, path) whatever its verb;
+    with ``redirect_to`` it answers each with a 302 there. Stands in for an internal
+    address that must get nothing, or for a redirecting URL that must not be followed."""
+
+    def __init__(self, redirect_to: str | None = None):
+        self.requests: list[tuple[str, str]] = []
+        listener = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _any(self):
+                length = int(self.headers.get("Content-Length", 0) or 0)
+                if length:
+                    self.rfile.read(length)
+                listener.requests.append((self.command, self.path))
+                self.send_response(302 if redirect_to else 200)
+                if redirect_to:
+                    self.send_header("Location", redirect_to)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_POST = do_PUT = do_HEAD = _any  # noqa: N815
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/internal"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
 def partner_message(org_keys: Keys, as2_id: str, our_cert: bytes, data: bytes, *, sign=True, encrypt=True,
                     compress=False, mdn="SYNC", mdn_url=None, to=OUR_ID, filename="po.edi") -> Message:
     """What the partner's AS2 software sends us (pyas2lib as the client)."""
