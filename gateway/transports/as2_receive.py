@@ -79,7 +79,7 @@ def is_mdn(headers: list[tuple[str, str]], body: bytes) -> bool:
 def handle_message(rt: Runtime, headers: list[tuple[str, str]], body: bytes) -> As2Reply:
     d = directory(rt)
     h = {k.lower(): v for k, v in headers}
-    as2_from, as2_to = _unquote(h.get("as2-from", "")), _unquote(h.get("as2-to", ""))
+    as2_from, as2_to = unquote_name(h.get("as2-from", "")), unquote_name(h.get("as2-to", ""))
     message_id = h.get("message-id", "").strip().strip("<>")
     if not (as2_from and as2_to and message_id):
         return As2Reply(400, {"Content-Type": "text/plain"}, b"not an AS2 message: AS2-From, AS2-To and Message-ID are required\n")
@@ -258,7 +258,8 @@ def _post_mdn(url: str, headers: dict, body: bytes) -> tuple[bool, str]:
     return True, "async MDN delivered"
 
 
-def _unquote(name: str) -> str:
+def unquote_name(name: str) -> str:
+    """An AS2 name as the header carries it, without the quotes RFC 4130 allows around it."""
     name = name.strip()
     return name[1:-1].replace('\\"', '"').replace("\\\\", "\\") if len(name) > 1 and name[0] == name[-1] == '"' else name
 

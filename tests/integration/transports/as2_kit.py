@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import requests
 from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
 
 from gateway.bootstrap import bootstrap
 from gateway.config import load_settings
@@ -158,3 +160,38 @@ def verify_mdn(msg: Message, headers, body: bytes) -> tuple[str, str | None, Mdn
     mdn = Mdn()
     status, detail = mdn.parse(raw_message(list(headers), body), find_message_cb=lambda _m, _r: msg)
     return status, detail, mdn
+
+
+class PartnerAs2Server:
+    """The partner's AS2 software: decrypts and verifies what we send, answers with a
+    signed MDN (sync, or posted back to us for async)."""
+
+    def __init__(self, keys, our_cert: bytes, port: int | None = None):
+        self.received: list[bytes] = []
+        self.messages: list[Message] = []  # parsed, as the partner's software holds them
+        org = Organization(as2_name="ACME-AS2", sign_key=keys.pair, decrypt_key=keys.pair, domain="partner.test")
+        us = Partner(as2_name=OUR_ID, verify_cert=our_cert, encrypt_cert=our_cert, sign=True, encrypt=True)
+
+        @Request.application
+        def app(request):
+            raw = "".join(f"{k}: {v}\r\n" for k, v in request.headers.items()).encode() + b"\r\n" + request.get_data()
+            msg = Message()
+            status, _exc, mdn = msg.parse(raw, find_org_partner_cb=lambda _t, _f: (org, us))
+            if status == "processed":
+                self.received.append(msg.content)
+                self.messages.append(msg)
+            if mdn is None:
+                return Response("", 200)
+            if mdn.mdn_mode == "ASYNC":
+                threading.Thread(target=lambda: requests.post(mdn.mdn_url, data=mdn.content, headers=mdn.headers,
+                                                              timeout=10)).start()
+                return Response("", 200)
+            return Response(mdn.content, 200, headers=mdn.headers)
+
+        self.server = make_server("127.0.0.1", port or 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/as2"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
