@@ -6,21 +6,30 @@ used, whatever its framing (:mod:`gateway.web.body`); everything else is in
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, Response, current_app, request
 
 from gateway.web.body import BodyTooLarge, read_body
 
 bp = Blueprint("as2", __name__)
+log = logging.getLogger("gateway.web")
 
 
 @bp.post("/as2")
 def as2_receive():
+    from gateway.transports.as2_certs import CertificateError
     from gateway.transports.as2_profiles import directory
     from gateway.transports.as2_receive import handle_message, is_mdn
     from gateway.transports.as2_send import handle_async_mdn
 
     rt = current_app.extensions["gateway"]
-    directory(rt)  # our keys and the partners' certificates load, or this is a 500 naming the file
+    try:
+        directory(rt)
+    except CertificateError as exc:  # our side's fault: a 5xx the partner retries, not an MDN blaming it
+        log.error("AS2 unavailable: %s", exc)
+        return Response("AS2 is unavailable here (a key or certificate of ours cannot be loaded); "
+                        "send again later\n", 503, {"Retry-After": "300"}, mimetype="text/plain")
     try:
         body = read_body(request, rt.settings.max_request_bytes)
     except BodyTooLarge as exc:
