@@ -8,6 +8,9 @@ The contract, case by case:
   kept in ``as2_messages`` and returned (sync) or posted to the partner (async);
 * storage failed: an error MDN (``processed/Error: unexpected-processing-error``), or
   503 when no MDN was asked for; the Message-ID is *not* marked seen, so a resend works;
+* verified, but encrypted or signed with other algorithms than the profile's
+  ``encryption``/``digest`` (3DES, SHA-1, ...): ``insufficient-message-security``, nothing
+  stored;
 * a Message-ID already processed for this partner: the original MDN again, nothing
   received twice (a different payload under the same id is logged as an alert);
 * security short of the partner's profile, a bad signature, another partner's
@@ -89,14 +92,12 @@ def handle_message(rt: Runtime, headers: list[tuple[str, str]], body: bytes) -> 
     if status != "processed":
         reason = getattr(exc, "disposition_modifier", "") or str(exc)
         log.warning("AS2 message %s from %r refused: %s (%s)", message_id, as2_from, status, reason)
-        code = 400 if profile is None else 422
-        if mdn is not None and mdn.mdn_url:
-            # Never call a URL named by a message we refused: the sender is not verified.
-            security.warning("AS2 message %s from %r refused (%s); no async MDN posted to %r", message_id,
-                             as2_from, reason, mdn.mdn_url)
-            return As2Reply(code, {"Content-Type": "text/plain"},
-                            f"{status}: {reason}; refused messages get no asynchronous MDN\n".encode())
-        return _answer(mdn, status_if_none=code)
+        return _refuse(mdn, status, reason, 400 if profile is None else 422, message_id, as2_from)
+    weaker = below_profile(profile, msg)
+    if weaker:
+        security.warning("AS2 message %s from %s refused: %s; nothing stored", message_id, profile.id, weaker)
+        return _refuse(_error_mdn(mdn, msg, "insufficient-message-security"), "processed/Error",
+                       f"insufficient-message-security ({weaker})", 422, message_id, as2_from)
     if mdn is not None and mdn.mdn_url and not mdn_url_allowed(profile, mdn.mdn_url):
         security.warning("AS2 message %s from %s asks for its MDN at %r, not one of its async_mdn_urls; "
                          "refused, nothing stored", message_id, profile.id, mdn.mdn_url)
@@ -120,9 +121,7 @@ def handle_message(rt: Runtime, headers: list[tuple[str, str]], body: bytes) -> 
         _release(rt, row_id)
         if mdn is None:
             return As2Reply(503, {"Retry-After": "60", "Content-Type": "text/plain"}, b"not stored, send again\n")
-        error = Mdn(mdn_mode=mdn.mdn_mode, digest_alg=mdn.digest_alg, mdn_url=mdn.mdn_url)
-        error.build(message=msg, status="processed/Error", detailed_status="unexpected-processing-error")
-        return _answer(error)
+        return _answer(_error_mdn(mdn, msg, "unexpected-processing-error"))
     with rt.session() as s:
         row = s.get(As2Message, row_id)
         row.status, row.document_id = "processed", receipt.document_id
@@ -133,6 +132,37 @@ def handle_message(rt: Runtime, headers: list[tuple[str, str]], body: bytes) -> 
                 row.next_attempt_at = utcnow()
     log.info("AS2 message %s from %s stored as %s", message_id, profile.id, receipt.document_id)
     return _answer(mdn, after=(lambda: deliver_async_mdn(rt, row_id)) if mdn is not None and mdn.mdn_url else None)
+
+
+def below_profile(profile, msg) -> str | None:
+    """Why a verified message falls short of the algorithms its partner's profile names
+    (``encryption``, ``digest``), or None. Exact: a partner agreed to one of each."""
+    s = profile.as2
+    if msg.encrypted and msg.enc_alg != s.encryption:
+        return f"encrypted with {msg.enc_alg}, the profile asks for {s.encryption}"
+    if msg.signed and msg.digest_alg != s.digest:
+        return f"signed with {msg.digest_alg}, the profile asks for {s.digest}"
+    return None
+
+
+def _error_mdn(mdn, msg, modifier: str):
+    """An error MDN in place of pyas2lib's ``processed`` one (None when none was asked for)."""
+    if mdn is None:
+        return None
+    error = Mdn(mdn_mode=mdn.mdn_mode, digest_alg=mdn.digest_alg, mdn_url=mdn.mdn_url)
+    error.build(message=msg, status="processed/Error", detailed_status=modifier)
+    return error
+
+
+def _refuse(mdn, status: str, reason: str, code: int, message_id: str, as2_from: str) -> As2Reply:
+    """A refused message: its error MDN when a synchronous one was asked for; otherwise the
+    reason in the HTTP answer. Never a request to a URL a refused message named."""
+    if mdn is not None and mdn.mdn_url:
+        security.warning("AS2 message %s from %r refused (%s); no async MDN posted to %r", message_id,
+                         as2_from, reason, mdn.mdn_url)
+        return As2Reply(code, {"Content-Type": "text/plain"},
+                        f"{status}: {reason}; refused messages get no asynchronous MDN\n".encode())
+    return _answer(mdn, status_if_none=code)
 
 
 def _parse(d, profile, raw: bytes):

@@ -143,12 +143,13 @@ class Listener:
 
 
 def partner_message(org_keys: Keys, as2_id: str, our_cert: bytes, data: bytes, *, sign=True, encrypt=True,
-                    compress=False, mdn="SYNC", mdn_url=None, to=OUR_ID, filename="po.edi") -> Message:
+                    compress=False, mdn="SYNC", mdn_url=None, to=OUR_ID, filename="po.edi", enc_alg="aes_256_cbc",
+                    digest_alg="sha256") -> Message:
     """What the partner's AS2 software sends us (pyas2lib as the client)."""
     org = Organization(as2_name=as2_id, sign_key=org_keys.pair, decrypt_key=org_keys.pair, mdn_url=mdn_url,
                        domain="partner.test")
     us = Partner(as2_name=to, verify_cert=our_cert, encrypt_cert=our_cert, sign=sign, encrypt=encrypt,
-                 compress=compress, enc_alg="aes_256_cbc", digest_alg="sha256", mdn_mode=mdn,
+                 compress=compress, enc_alg=enc_alg, digest_alg=digest_alg, mdn_mode=mdn,
                  mdn_digest_alg="sha256" if mdn else None)
     msg = Message(sender=org, receiver=us)
     msg.build(data, filename=filename, content_type="application/edi-x12")
