@@ -50,6 +50,7 @@ def _load_oscrypto() -> None:
 
 _load_oscrypto()
 
+import pyas2lib.as2 as _pyas2lib_as2  # noqa: E402
 from asn1crypto import cms  # noqa: E402
 from pyas2lib import Mdn, Message, Organization, Partner  # noqa: E402,F401
 from pyas2lib.exceptions import (  # noqa: E402,F401
@@ -61,7 +62,6 @@ from pyas2lib.exceptions import (  # noqa: E402,F401
 )
 from pyas2lib.utils import mime_to_bytes  # noqa: E402,F401
 
-import pyas2lib.as2 as _pyas2lib_as2  # noqa: E402
 from gateway.transports.as2_envelope import open_envelope  # noqa: E402
 
 # pyas2lib decrypts in Message.parse through this module-level name; ours opens OAEP

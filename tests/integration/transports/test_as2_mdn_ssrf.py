@@ -10,7 +10,15 @@ import time
 
 import pytest
 import requests
-from as2_kit import Listener, MdnCatcher, Server, make_runtime, new_keys, partner_message, write_partner
+from as2_kit import (
+    Listener,
+    MdnCatcher,
+    Server,
+    make_runtime,
+    new_keys,
+    partner_message,
+    write_partner,
+)
 from sqlalchemy import select
 from support import SAMPLES
 
