@@ -52,9 +52,12 @@ def _key_password(env: dict) -> bytes | None:
         raise CertificateError("set GATEWAY_AS2_KEY_PASSWORD or GATEWAY_AS2_KEY_PASSWORD_FILE, not both")
     if file:
         try:
-            return Path(file).read_bytes().splitlines()[0] if Path(file).read_bytes() else b""
+            lines = Path(file).read_bytes().splitlines()
         except OSError as exc:
             raise CertificateError(f"GATEWAY_AS2_KEY_PASSWORD_FILE {file}: {exc.strerror}") from None
+        if not lines or not lines[0]:
+            raise CertificateError(f"GATEWAY_AS2_KEY_PASSWORD_FILE {file}: the first line is empty")
+        return lines[0]
     return value.encode() if value else None
 
 
