@@ -135,3 +135,17 @@ def test_an_our_as2_id_with_its_own_folder_uses_its_own_key(tmp_path, keys, data
     # Encrypted to the EU key and answered with an MDN that verifies against the EU certificate.
     assert send_and_verify(rt, keys, keys["eu"].cert_pem, to="BUYERCO-EU") == ("processed", None)
     assert len(documents(rt)) == 1
+
+
+def test_a_partner_certificate_that_cannot_be_read_is_reported_by_healthz(tmp_path, keys, database_url):
+    partners = tmp_path / "partners"
+    write_partner(partners, "acme", "ACME-AS2", [b"not a certificate\n"])
+    rt = make_runtime(tmp_path / "home", partners, database_url, None, [keys["ours"]])
+    server = Server(rt)
+    try:
+        health = requests.get(server.url.replace("/as2", "/healthz"), timeout=30)
+        assert health.status_code == 503
+        as2 = health.json()["checks"]["as2"]
+        assert "partner 'acme'" in as2 and "cert0.pem" in as2 and "not a PEM certificate" in as2, as2
+    finally:
+        server.stop()
