@@ -56,6 +56,9 @@ class Settings:
     delivery_backoff_seconds: float = 2.0  # first retry; doubles each attempt, with jitter
     lease_seconds: float = 120.0  # a claimed job not finished by then is swept and retried
     max_document_bytes: int = 50 * 1024 * 1024
+    # Any HTTP request body (an AS2 message, an upload): over it is 413, whatever the
+    # framing. Above max_document_bytes because MIME, signatures and base64 add to a document.
+    max_request_bytes: int = 55 * 1024 * 1024
     duplicate_window_days: float = 90.0  # an ISA13 reused after this is a new interchange
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -100,4 +103,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         lease_seconds=_positive(env, "GATEWAY_LEASE_SECONDS", 120.0),
         max_document_bytes=int(_positive(env, "GATEWAY_MAX_DOCUMENT_BYTES", 50 * 1024 * 1024)),
         duplicate_window_days=_positive(env, "GATEWAY_DUPLICATE_WINDOW_DAYS", 90.0),
+        max_request_bytes=int(_positive(env, "GATEWAY_MAX_REQUEST_BYTES", 55 * 1024 * 1024)),
     )

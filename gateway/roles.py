@@ -186,6 +186,9 @@ def start_all(settings: Settings | None = None) -> Gateway:
 
     settings = settings or load_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
+    from gateway.transports.as2_profiles import directory
+
+    directory(bootstrap(settings))  # an AS2 key or certificate that cannot be loaded stops us before anything runs
     embedded = None
     if not settings.redis_url:
         embedded = EmbeddedRedis(settings.home)
@@ -205,7 +208,6 @@ def start_all(settings: Settings | None = None) -> Gateway:
         settings = settings.with_overrides(erp_url=f"http://{settings.host}:{http.port}/demo/erp/events")
         rt.settings = settings
     sftp = SFTPService(rt).start()
-    from gateway.transports.as2_profiles import directory
     from gateway.transports.as2_send import As2Resender
     from gateway.transports.folder import FolderWatcher
 

@@ -51,6 +51,9 @@ class _As2Schema(Schema):
     certificates = fields.List(fields.String(), required=True, validate=validate.Length(min=1, max=4))
     ca_certificates = fields.List(fields.String(), load_default=list)
     url = fields.Url(load_default=None, schemes={"http", "https"}, require_tld=False)
+    # The only URLs this partner may name in Receipt-Delivery-Option: we post async MDNs
+    # nowhere else (an anonymous request must not make us call an internal address).
+    async_mdn_urls = fields.List(fields.Url(schemes={"http", "https"}, require_tld=False), load_default=list)
     sign = fields.Boolean(load_default=True)  # inbound must be signed; we sign what we send
     encrypt = fields.Boolean(load_default=True)  # inbound must be encrypted; we encrypt what we send
     compress = fields.Boolean(load_default=False)  # compress what we send
@@ -114,6 +117,7 @@ class As2Settings:
     ca_certificates: tuple[Path, ...] = ()
     our_as2_id: str | None = None  # None: the gateway's own AS2 id
     url: str | None = None  # None: we do not send to this partner over AS2
+    async_mdn_urls: tuple[str, ...] = ()  # where its async MDNs may go; empty: sync MDNs only
     sign: bool = True
     encrypt: bool = True
     compress: bool = False
@@ -187,7 +191,8 @@ def _as2(d: dict | None, folder: Path) -> As2Settings | None:
         return None
     resolve = lambda names: tuple((folder / n).resolve() for n in names)  # noqa: E731 - absolute names stay
     return As2Settings(**{**d, "certificates": resolve(d["certificates"]),
-                          "ca_certificates": resolve(d["ca_certificates"])})
+                          "ca_certificates": resolve(d["ca_certificates"]),
+                          "async_mdn_urls": tuple(d["async_mdn_urls"])})
 
 
 def _identity(d: dict) -> X12Identity:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,13 +20,16 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from gateway.config import ConfigError
+
 log = logging.getLogger("gateway.transports.as2")
 
 WARN_DAYS = 30
 
 
-class CertificateError(ValueError):
-    """A certificate or key file is missing or unreadable; the message names the file."""
+class CertificateError(ConfigError):
+    """A certificate or key file is missing or unreadable; the message names the file.
+    A :class:`ConfigError`, so ``gateway up`` stops with the message, not a traceback."""
 
 
 @dataclass(frozen=True)
@@ -85,18 +88,76 @@ def pick_current(certs: list[CertInfo], when: datetime | None = None) -> list[Ce
 
 @dataclass(frozen=True)
 class KeyPair:
-    """One of our own AS2 key pairs: PEM with the private key then its certificate."""
+    """One of our own AS2 key pairs. ``pem`` is the private key (decrypted, in memory only)
+    then its certificate: what pyas2lib is given, so it never needs the password."""
 
     path: Path
-    pem: bytes
+    pem: bytes = field(repr=False)
     info: CertInfo
 
 
-def load_key_pair(path: Path) -> KeyPair:
-    pem = Path(path).read_bytes()
-    if b"PRIVATE KEY" not in pem:
+KEY_SUFFIXES = (".pem", ".p12", ".pfx")
+PASSWORD_HINT = "set GATEWAY_AS2_KEY_PASSWORD or GATEWAY_AS2_KEY_PASSWORD_FILE"
+
+
+def key_files(keys_dir: Path) -> list[Path]:
+    """Our key files in a folder: PEM (key + certificate) or PKCS#12 (``.p12``/``.pfx``)."""
+    if not keys_dir.is_dir():
+        return []
+    return sorted(p for p in keys_dir.iterdir() if p.is_file() and p.suffix.lower() in KEY_SUFFIXES)
+
+
+def load_key_pair(path: Path, password: bytes | None = None) -> KeyPair:
+    """Our private key and its certificate from a PEM file (the key may be encrypted) or a
+    PKCS#12 file, checked to belong together. Any problem is a :class:`CertificateError`
+    naming the file and what to do."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CertificateError(f"{path}: {exc.strerror}") from None
+    if path.suffix.lower() in (".p12", ".pfx"):
+        key, cert = _from_pkcs12(path, data, password)
+    else:
+        key, cert = _from_pem(path, data, password)
+    if key.public_key().public_numbers() != cert.public_key().public_numbers():
+        raise CertificateError(f"{path}: the private key does not belong to the certificate ({cert.subject.rfc4514_string()})")
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    return KeyPair(path, key_pem + cert_pem, CertInfo(path, cert, cert_pem))
+
+
+def _from_pkcs12(path: Path, data: bytes, password: bytes | None):
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    try:
+        key, cert, _chain = pkcs12.load_key_and_certificates(data, password)
+    except ValueError:
+        if password is None:
+            raise CertificateError(f"{path}: a PKCS#12 file that needs a password: {PASSWORD_HINT}") from None
+        raise CertificateError(f"{path}: not a PKCS#12 file, or the password is wrong") from None
+    if key is None or cert is None:
+        raise CertificateError(f"{path}: the PKCS#12 file must hold our private key and its certificate")
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise CertificateError(f"{path}: AS2 needs an RSA key, not {type(key).__name__}")
+    return key, cert
+
+
+def _from_pem(path: Path, data: bytes, password: bytes | None):
+    if b"PRIVATE KEY-----" not in data:
         raise CertificateError(f"{path}: no private key in the file")
-    return KeyPair(Path(path), pem, load_cert(path))
+    encrypted = b"ENCRYPTED PRIVATE KEY-----" in data or b"Proc-Type: 4,ENCRYPTED" in data
+    if encrypted and password is None:
+        raise CertificateError(f"{path}: the private key is encrypted: {PASSWORD_HINT}")
+    try:
+        key = serialization.load_pem_private_key(data, password if encrypted else None)
+    except (ValueError, TypeError):
+        raise CertificateError(f"{path}: the private key cannot be read"
+                               f"{' (wrong password?)' if encrypted else ''}") from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise CertificateError(f"{path}: AS2 needs an RSA key, not {type(key).__name__}")
+    return key, load_cert(path).cert
 
 
 def make_self_signed(common_name: str, *, days: int = 730, not_before: datetime | None = None,
@@ -130,9 +191,15 @@ def write_private(path: Path, data: bytes) -> None:
         os.fsync(fh.fileno())
 
 
-def load_or_create_our_keys(keys_dir: Path, as2_id: str) -> list[KeyPair]:
+def load_our_keys(keys_dir: Path, password: bytes | None = None) -> list[KeyPair]:
+    """The key pairs in ``keys_dir`` (not below it), newest first; none if it has none."""
+    pairs = [load_key_pair(p, password) for p in key_files(keys_dir)]
+    return sorted(pairs, key=lambda p: p.info.not_before, reverse=True)
+
+
+def load_or_create_our_keys(keys_dir: Path, as2_id: str, password: bytes | None = None) -> list[KeyPair]:
     """Our key pairs, newest first; the first start makes one (RSA 3072, two years)."""
-    pairs = [load_key_pair(p) for p in sorted(keys_dir.glob("*.pem"))] if keys_dir.is_dir() else []
+    pairs = load_our_keys(keys_dir, password)
     if not pairs:
         key_pem, cert_pem = make_self_signed(as2_id)
         path = keys_dir / f"as2-{datetime.now(UTC):%Y%m%d}.pem"
@@ -152,13 +219,13 @@ def certificate_report(partners: dict, our_keys: list[KeyPair] = (), when: datet
     """
     when = when or datetime.now(UTC)
     rows = []
-    entries = [("(us)", "own", k.path) for k in our_keys]
+    entries = [("(us)", "own", k.path, k.info) for k in our_keys]  # loaded already (maybe with a password)
     for p in partners.values():
         if p.as2:
-            entries += [(p.id, "partner", path) for path in p.as2.certificates]
-    for owner, kind, path in entries:
+            entries += [(p.id, "partner", path, None) for path in p.as2.certificates]
+    for owner, kind, path, info in entries:
         try:
-            info = load_cert(path)
+            info = info or load_cert(path)
         except CertificateError as exc:
             rows.append({"partner_id": owner, "kind": kind, "path": str(path), "state": "unreadable",
                          "error": str(exc), "days_left": None})

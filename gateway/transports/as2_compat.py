@@ -1,11 +1,13 @@
-"""Import pyas2lib safely: work around oscrypto's OpenSSL version check, and bound
-decompression.
+"""Import pyas2lib safely: work around oscrypto's OpenSSL version check, decrypt with
+``cryptography``, and bound decompression.
 
 * oscrypto 1.3.0 (pyas2lib's crypto backend) reads the OpenSSL version with the regex
   ``\\d\\.\\d\\.\\d`` and refuses to load when the patch number has two digits
   ("OpenSSL 3.0.19"); the fix is upstream but unreleased. If the normal import fails
   that way, the one module that does the check is loaded from its own source with the
   corrected pattern. Nothing else in oscrypto is changed.
+* pyas2lib's decryption is replaced by :func:`as2_envelope.open_envelope` (OAEP with
+  SHA-2, every recipient, the cipher reported so the profile can be enforced).
 * pyas2lib decompresses ``compressed-data`` with a bare ``zlib.decompress`` before the
   signature is verified (a zip bomb costs us memory before we know who sent it).
   :class:`BoundedMessage` overrides the one method that does it with a capped
@@ -48,6 +50,7 @@ def _load_oscrypto() -> None:
 
 _load_oscrypto()
 
+import pyas2lib.as2 as _pyas2lib_as2  # noqa: E402
 from asn1crypto import cms  # noqa: E402
 from pyas2lib import Mdn, Message, Organization, Partner  # noqa: E402,F401
 from pyas2lib.exceptions import (  # noqa: E402,F401
@@ -58,6 +61,12 @@ from pyas2lib.exceptions import (  # noqa: E402,F401
     IntegrityError,
 )
 from pyas2lib.utils import mime_to_bytes  # noqa: E402,F401
+
+from gateway.transports.as2_envelope import open_envelope  # noqa: E402
+
+# pyas2lib decrypts in Message.parse through this module-level name; ours opens OAEP
+# (any SHA-2), every recipient, and reports the cipher (see as2_envelope).
+_pyas2lib_as2.decrypt_message = open_envelope
 
 # Set by the receiver before parsing; a class attribute so pyas2lib's flow is untouched.
 DEFAULT_MAX_DECOMPRESSED = 64 * 1024 * 1024

@@ -3,7 +3,12 @@ decryption key, during a rollover) and, per partner, one Partner per valid certi
 
 Settings are read here, beside the code that uses them (``GATEWAY_AS2_*`` from the
 environment, overridable through ``Settings.extra``), and checked when AS2 starts: a
-missing certificate file fails at start-up with the partner and file named.
+missing certificate file, or a key that cannot be read (encrypted without
+``GATEWAY_AS2_KEY_PASSWORD``/``_FILE``, wrong password, not matching its certificate),
+fails at start-up with the file named.
+
+Our keys: ``<keys_dir>/*.pem|*.p12|*.pfx`` for every identity, except an ``our_as2_id``
+that has its own folder ``<keys_dir>/<our_as2_id>/``, which uses only the keys there.
 """
 
 from __future__ import annotations
@@ -11,8 +16,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway.bootstrap import Runtime
@@ -23,6 +27,7 @@ from gateway.transports.as2_certs import (
     KeyPair,
     load_cert,
     load_or_create_our_keys,
+    load_our_keys,
     pick_current,
 )
 from gateway.transports.as2_compat import Organization, Partner
@@ -32,11 +37,28 @@ from gateway.transports.as2_compat import Organization, Partner
 class As2Config:
     as2_id: str  # our AS2 name, unless a partner's profile says otherwise (our_as2_id)
     keys_dir: Path
-    max_request_bytes: int  # refused with 413 before the body is read
     max_decompressed_bytes: int  # compressed-data inflating past this is refused
     mdn_url: str | None  # where partners post async MDNs for what we send (None: ask for sync)
     resend_interval: float  # seconds between resender passes
     max_attempts: int  # outbound sends before a message is marked failed
+    key_password: bytes | None = field(default=None, repr=False)  # for encrypted PEM / PKCS#12 keys
+
+
+def _key_password(env: dict) -> bytes | None:
+    """``GATEWAY_AS2_KEY_PASSWORD``, or the first line of ``GATEWAY_AS2_KEY_PASSWORD_FILE``
+    (a mounted secret); not both."""
+    value, file = env.get("GATEWAY_AS2_KEY_PASSWORD"), env.get("GATEWAY_AS2_KEY_PASSWORD_FILE")
+    if value and file:
+        raise CertificateError("set GATEWAY_AS2_KEY_PASSWORD or GATEWAY_AS2_KEY_PASSWORD_FILE, not both")
+    if file:
+        try:
+            lines = Path(file).read_bytes().splitlines()
+        except OSError as exc:
+            raise CertificateError(f"GATEWAY_AS2_KEY_PASSWORD_FILE {file}: {exc.strerror}") from None
+        if not lines or not lines[0]:
+            raise CertificateError(f"GATEWAY_AS2_KEY_PASSWORD_FILE {file}: the first line is empty")
+        return lines[0]
+    return value.encode() if value else None
 
 
 def as2_config(rt: Runtime) -> As2Config:
@@ -54,11 +76,11 @@ def as2_config(rt: Runtime) -> As2Config:
     return As2Config(
         as2_id=env.get("GATEWAY_AS2_ID", "BUYERCO"),
         keys_dir=Path(env.get("GATEWAY_AS2_KEYS_DIR", rt.settings.home / "keys" / "as2")),
-        max_request_bytes=int(number("GATEWAY_AS2_MAX_BYTES", 55 * 1024 * 1024)),
         max_decompressed_bytes=int(number("GATEWAY_AS2_MAX_DECOMPRESSED", rt.settings.max_document_bytes)),
         mdn_url=env.get("GATEWAY_AS2_MDN_URL") or None,
         resend_interval=number("GATEWAY_AS2_RESEND_INTERVAL", 10.0),
         max_attempts=int(number("GATEWAY_AS2_MAX_ATTEMPTS", 8)),
+        key_password=_key_password(env),
     )
 
 
@@ -73,7 +95,14 @@ class As2Directory:
     def __init__(self, rt: Runtime):
         self.rt = rt
         self.config = as2_config(rt)
-        self.our_keys: list[KeyPair] = load_or_create_our_keys(self.config.keys_dir, self.config.as2_id)
+        password = self.config.key_password
+        self.our_keys: list[KeyPair] = load_or_create_our_keys(self.config.keys_dir, self.config.as2_id, password)
+        # An our_as2_id with its own folder keys/as2/<our_as2_id>/ uses those keys alone.
+        self.keys_by_id: dict[str, list[KeyPair]] = {}
+        for as2_id in {p.as2.our_as2_id for p in rt.partners.values() if p.as2 and p.as2.our_as2_id}:
+            own = load_our_keys(self.config.keys_dir / as2_id, password)
+            if own:
+                self.keys_by_id[as2_id] = own
         self.partner_certs: dict[str, list[CertInfo]] = {}
         self.ca_bundles: dict[str, bytes | None] = {}
         self._orgs: dict[tuple[str, Path], Organization] = {}
@@ -96,25 +125,30 @@ class As2Directory:
                 return p
         return None
 
-    @cached_property
-    def _signing_pair(self) -> KeyPair:
-        current = pick_current([k.info for k in self.our_keys])[0]
-        return next(k for k in self.our_keys if k.info is current)
+    def keys(self, as2_id: str) -> list[KeyPair]:
+        """Our key pairs for one of our AS2 ids, newest first."""
+        return self.keys_by_id.get(as2_id, self.our_keys)
+
+    def _signing_pair(self, as2_id: str) -> KeyPair:
+        pairs = self.keys(as2_id)
+        current = pick_current([k.info for k in pairs])[0]
+        return next(k for k in pairs if k.info is current)
 
     def organizations(self, profile: PartnerProfile) -> list[Organization]:
         """Our organization as this partner sees it, once per decryption key (newest first)."""
-        return [self._organization(self.our_id(profile), pair.path) for pair in self.our_keys]
+        as2_id = self.our_id(profile)
+        return [self._organization(as2_id, pair) for pair in self.keys(as2_id)]
 
     def signing_organization(self, profile: PartnerProfile) -> Organization:
-        return self._organization(self.our_id(profile), self._signing_pair.path)
+        as2_id = self.our_id(profile)
+        return self._organization(as2_id, self._signing_pair(as2_id))
 
-    def _organization(self, as2_id: str, decrypt_path: Path) -> Organization:
-        key = (as2_id, decrypt_path)
+    def _organization(self, as2_id: str, decrypt: KeyPair) -> Organization:
+        key = (as2_id, decrypt.path)
         with _lock:
             org = self._orgs.get(key)
             if org is None:
-                decrypt = next(k for k in self.our_keys if k.path == decrypt_path)
-                org = Organization(as2_name=as2_id, sign_key=self._signing_pair.pem, decrypt_key=decrypt.pem,
+                org = Organization(as2_name=as2_id, sign_key=self._signing_pair(as2_id).pem, decrypt_key=decrypt.pem,
                                    mdn_url=self.config.mdn_url, domain=_domain(as2_id))
                 self._orgs[key] = org
             return org
@@ -148,3 +182,13 @@ def directory(rt: Runtime) -> As2Directory:
         if d is None or d.rt is not rt:
             d = _directories[id(rt)] = As2Directory(rt)
     return d
+
+
+def as2_status(rt: Runtime) -> str:
+    """``ok`` when our keys and every partner certificate load, else ``error: <why>`` with
+    the file named (for ``/healthz``)."""
+    try:
+        directory(rt)
+    except CertificateError as exc:
+        return f"error: {exc}"
+    return "ok"

@@ -8,10 +8,18 @@ The contract, case by case:
   kept in ``as2_messages`` and returned (sync) or posted to the partner (async);
 * storage failed: an error MDN (``processed/Error: unexpected-processing-error``), or
   503 when no MDN was asked for; the Message-ID is *not* marked seen, so a resend works;
+* verified, but encrypted or signed with other algorithms than the profile's
+  ``encryption``/``digest`` (3DES, SHA-1, ...): ``insufficient-message-security``, nothing
+  stored;
 * a Message-ID already processed for this partner: the original MDN again, nothing
   received twice (a different payload under the same id is logged as an alert);
 * security short of the partner's profile, a bad signature, another partner's
-  certificate, an expired certificate, a zip bomb: pyas2lib's error MDN, nothing stored.
+  certificate, an expired certificate, a zip bomb: pyas2lib's error MDN, nothing stored;
+  a refused message that asked for an asynchronous MDN gets the reason in the HTTP
+  answer instead, and no request goes to the URL it named;
+* an async MDN is posted only to a URL listed in the partner's ``async_mdn_urls``, never
+  following redirects; a verified message naming another URL is refused (403), nothing
+  stored.
 
 pyas2lib's duplicate callback runs *before* verification, so it is not used: a
 Message-ID counts as seen only once a verified message was stored.
@@ -38,6 +46,7 @@ from gateway.transports.as2_compat import BoundedMessage, Mdn
 from gateway.transports.as2_profiles import directory
 
 log = logging.getLogger("gateway.transports.as2")
+security = logging.getLogger("gateway.security")
 
 RETRY_WITH_NEXT_CERT = {"authentication-failed", "invalid-certificate"}
 CLAIM_SECONDS = 120  # a "receiving" row older than this belongs to a request that died
@@ -73,7 +82,7 @@ def is_mdn(headers: list[tuple[str, str]], body: bytes) -> bool:
 def handle_message(rt: Runtime, headers: list[tuple[str, str]], body: bytes) -> As2Reply:
     d = directory(rt)
     h = {k.lower(): v for k, v in headers}
-    as2_from, as2_to = _unquote(h.get("as2-from", "")), _unquote(h.get("as2-to", ""))
+    as2_from, as2_to = unquote_name(h.get("as2-from", "")), unquote_name(h.get("as2-to", ""))
     message_id = h.get("message-id", "").strip().strip("<>")
     if not (as2_from and as2_to and message_id):
         return As2Reply(400, {"Content-Type": "text/plain"}, b"not an AS2 message: AS2-From, AS2-To and Message-ID are required\n")
@@ -81,9 +90,20 @@ def handle_message(rt: Runtime, headers: list[tuple[str, str]], body: bytes) -> 
     raw = raw_message(headers, body)
     msg, status, exc, mdn = _parse(d, profile, raw)
     if status != "processed":
-        log.warning("AS2 message %s from %r refused: %s (%s)", message_id, as2_from, status,
-                    getattr(exc, "disposition_modifier", "") or exc)
-        return _answer(mdn, status_if_none=400 if profile is None else 422)
+        reason = getattr(exc, "disposition_modifier", "") or str(exc)
+        log.warning("AS2 message %s from %r refused: %s (%s)", message_id, as2_from, status, reason)
+        return _refuse(mdn, status, reason, 400 if profile is None else 422, message_id, as2_from)
+    weaker = below_profile(profile, msg)
+    if weaker:
+        security.warning("AS2 message %s from %s refused: %s; nothing stored", message_id, profile.id, weaker)
+        return _refuse(_error_mdn(mdn, msg, "insufficient-message-security"), "processed/Error",
+                       f"insufficient-message-security ({weaker})", 422, message_id, as2_from)
+    if mdn is not None and mdn.mdn_url and not mdn_url_allowed(profile, mdn.mdn_url):
+        security.warning("AS2 message %s from %s asks for its MDN at %r, not one of its async_mdn_urls; "
+                         "refused, nothing stored", message_id, profile.id, mdn.mdn_url)
+        return As2Reply(403, {"Content-Type": "text/plain"},
+                        f"Receipt-Delivery-Option {mdn.mdn_url!r} is not an async MDN URL configured for "
+                        f"{as2_from}; nothing was stored: ask for a synchronous MDN or have the URL added\n".encode())
 
     payload = msg.content if isinstance(msg.content, bytes) else msg.content.encode()
     sha = hashlib.sha256(payload).hexdigest()
@@ -101,9 +121,7 @@ def handle_message(rt: Runtime, headers: list[tuple[str, str]], body: bytes) -> 
         _release(rt, row_id)
         if mdn is None:
             return As2Reply(503, {"Retry-After": "60", "Content-Type": "text/plain"}, b"not stored, send again\n")
-        error = Mdn(mdn_mode=mdn.mdn_mode, digest_alg=mdn.digest_alg, mdn_url=mdn.mdn_url)
-        error.build(message=msg, status="processed/Error", detailed_status="unexpected-processing-error")
-        return _answer(error)
+        return _answer(_error_mdn(mdn, msg, "unexpected-processing-error"))
     with rt.session() as s:
         row = s.get(As2Message, row_id)
         row.status, row.document_id = "processed", receipt.document_id
@@ -114,6 +132,37 @@ def handle_message(rt: Runtime, headers: list[tuple[str, str]], body: bytes) -> 
                 row.next_attempt_at = utcnow()
     log.info("AS2 message %s from %s stored as %s", message_id, profile.id, receipt.document_id)
     return _answer(mdn, after=(lambda: deliver_async_mdn(rt, row_id)) if mdn is not None and mdn.mdn_url else None)
+
+
+def below_profile(profile, msg) -> str | None:
+    """Why a verified message falls short of the algorithms its partner's profile names
+    (``encryption``, ``digest``), or None. Exact: a partner agreed to one of each."""
+    s = profile.as2
+    if msg.encrypted and msg.enc_alg != s.encryption:
+        return f"encrypted with {msg.enc_alg}, the profile asks for {s.encryption}"
+    if msg.signed and msg.digest_alg != s.digest:
+        return f"signed with {msg.digest_alg}, the profile asks for {s.digest}"
+    return None
+
+
+def _error_mdn(mdn, msg, modifier: str):
+    """An error MDN in place of pyas2lib's ``processed`` one (None when none was asked for)."""
+    if mdn is None:
+        return None
+    error = Mdn(mdn_mode=mdn.mdn_mode, digest_alg=mdn.digest_alg, mdn_url=mdn.mdn_url)
+    error.build(message=msg, status="processed/Error", detailed_status=modifier)
+    return error
+
+
+def _refuse(mdn, status: str, reason: str, code: int, message_id: str, as2_from: str) -> As2Reply:
+    """A refused message: its error MDN when a synchronous one was asked for; otherwise the
+    reason in the HTTP answer. Never a request to a URL a refused message named."""
+    if mdn is not None and mdn.mdn_url:
+        security.warning("AS2 message %s from %r refused (%s); no async MDN posted to %r", message_id,
+                         as2_from, reason, mdn.mdn_url)
+        return As2Reply(code, {"Content-Type": "text/plain"},
+                        f"{status}: {reason}; refused messages get no asynchronous MDN\n".encode())
+    return _answer(mdn, status_if_none=code)
 
 
 def _parse(d, profile, raw: bytes):
@@ -192,13 +241,25 @@ def _answer(mdn, *, status_if_none: int = 200, after=None) -> As2Reply:
     return As2Reply(200, dict(mdn.headers), mdn.content)
 
 
+def mdn_url_allowed(profile, url: str) -> bool:
+    """Whether the partner's profile lists ``url`` among its ``async_mdn_urls`` (exactly)."""
+    return profile is not None and profile.as2 is not None and url.strip() in profile.as2.async_mdn_urls
+
+
 def deliver_async_mdn(rt: Runtime, row_id: int) -> bool:
     """Post the stored MDN of an inbound message to the partner; on failure the resender
-    tries again later (backoff). True once the partner accepted it."""
+    tries again later (backoff). True once the partner accepted it.
+
+    Only to a URL the partner's profile still lists (it may have changed since)."""
     with rt.session() as s:
         row = s.get(As2Message, row_id)
         if row is None or row.next_attempt_at is None or not row.mdn_url:
             return True
+        if not mdn_url_allowed(rt.partners.get(row.partner_id), row.mdn_url):
+            security.warning("async MDN for AS2 message %s not posted: %r is no longer one of %s's "
+                             "async_mdn_urls", row.message_id, row.mdn_url, row.partner_id)
+            row.next_attempt_at, row.detail = None, "async MDN not sent: URL not allowed by the profile"
+            return False
         url, headers, body = row.mdn_url, dict(row.mdn_headers), row.mdn_body
     ok, detail = _post_mdn(url, headers, body)
     with rt.session() as s:
@@ -216,7 +277,8 @@ def _post_mdn(url: str, headers: dict, body: bytes) -> tuple[bool, str]:
     import requests
 
     try:
-        response = requests.post(url, data=body, headers=headers, timeout=30)
+        # Never follow a redirect: a 302 would turn our POST into a GET on wherever it points.
+        response = requests.post(url, data=body, headers=headers, timeout=30, allow_redirects=False)
     except requests.RequestException as exc:
         log.warning("async MDN to %s failed: %s", url, exc)
         return False, f"async MDN not delivered: {exc}"
@@ -226,7 +288,8 @@ def _post_mdn(url: str, headers: dict, body: bytes) -> tuple[bool, str]:
     return True, "async MDN delivered"
 
 
-def _unquote(name: str) -> str:
+def unquote_name(name: str) -> str:
+    """An AS2 name as the header carries it, without the quotes RFC 4130 allows around it."""
     name = name.strip()
     return name[1:-1].replace('\\"', '"').replace("\\\\", "\\") if len(name) > 1 and name[0] == name[-1] == '"' else name
 

@@ -26,10 +26,11 @@ from gateway.store.models import utcnow
 from gateway.store.models_transport import As2Message
 from gateway.transports.as2_compat import Mdn, Message
 from gateway.transports.as2_profiles import directory
-from gateway.transports.as2_receive import deliver_async_mdn, raw_message
+from gateway.transports.as2_receive import deliver_async_mdn, raw_message, unquote_name
 from gateway.transports.outbound import write_outbound
 
 log = logging.getLogger("gateway.transports.as2")
+security = logging.getLogger("gateway.security")
 
 FINAL = {"delivered", "failed"}
 
@@ -130,33 +131,65 @@ def _record(rt, row_id, attempts, max_attempts, *, ok, detail, mic=None, mdn=Non
 
 
 def handle_async_mdn(rt: Runtime, headers: list[tuple[str, str]], body: bytes) -> tuple[int, str]:
-    """An MDN posted to ``/as2`` for a message we sent: verify it and keep it."""
+    """An MDN posted to ``/as2`` for a message we sent; returns (HTTP status, text).
+
+    Anyone can POST here, so an MDN is evidence only when it comes from the partner the
+    message went to (its AS2-From/AS2-To), names a message we sent *to that partner*,
+    and verifies against that partner's certificate(s) as the profile asks (signed unless
+    ``mdn_signed: false``, with the profile's digest). A message whose state is final or
+    whose MDN is already stored is never changed. Every refusal changes nothing and is
+    logged on ``gateway.security``."""
     d = directory(rt)
+    h = {k.lower(): v for k, v in headers}
+    as2_from, as2_to = unquote_name(h.get("as2-from", "")), unquote_name(h.get("as2-to", ""))
+    profile = d.partner_by_as2_id(as2_from, as2_to)
+    if profile is None:
+        return _refuse(403, f"MDN from an unknown AS2 partner {as2_from!r} (to {as2_to!r})")
     raw = raw_message(headers, body)
-    holder: dict = {}
-
-    def find_message(orig_message_id, _recipient):
-        with rt.session() as s:
-            row = s.scalar(select(As2Message).where(As2Message.direction == "out",
-                                                    As2Message.message_id == orig_message_id))
-            if row is None:
-                return None
-            holder["row_id"] = row.id
-            profile = rt.partners[row.partner_id]
-            mic = row.mic.split(",")[0].strip().encode() if row.mic else None
-            return SimpleNamespace(receiver=d.partners(profile, outbound=True)[0], mic=mic, message_id=orig_message_id)
-
-    mdn = Mdn()
-    status, detail = mdn.parse(raw, find_message_cb=find_message)
-    if "row_id" not in holder:
-        return 404, f"no message of ours with that id ({detail})"
+    row_id = status = detail = verified_with = None
+    for partner in d.partners(profile, outbound=True):  # one per valid certificate (rollover)
+        found: dict = {}
+        mdn = Mdn()
+        status, detail = mdn.parse(raw, find_message_cb=lambda mid, _rcpt, p=partner, f=found: _sent(rt, profile, p, mid, f))
+        if "row_id" not in found:
+            return _refuse(404, f"MDN from {profile.id} names no message we sent to {profile.id} "
+                                f"({getattr(mdn, 'orig_message_id', None)!r})")
+        row_id = found["row_id"]
+        if mdn.digest_alg:  # a signature was present and verified with this certificate
+            verified_with = mdn.digest_alg
+            break
+    if verified_with is None and (profile.as2.mdn_signed or (detail or "").startswith("Failed to parse")):
+        return _refuse(403, f"MDN from {profile.id} for message row {row_id} did not verify: {status}: {detail}")
+    if verified_with is not None and verified_with != profile.as2.digest:
+        return _refuse(403, f"MDN from {profile.id} signed with {verified_with}; its profile asks for "
+                            f"{profile.as2.digest}")
     with rt.session() as s:
-        row = s.get(As2Message, holder["row_id"])
+        row = s.get(As2Message, row_id, with_for_update=True)
+        if row.status in FINAL or row.mdn_body is not None:
+            return _refuse(409, f"MDN from {profile.id} for message {row.message_id}, which is already "
+                                f"{row.status} with its MDN kept; nothing changed")
         row.mdn_headers, row.mdn_body, row.mdn_status = {k: v for k, v in headers}, body, status
         row.detail = f"async MDN {status}{': ' + detail if detail else ''}"
         row.status = "delivered" if status == "processed" else "failed"
         row.next_attempt_at = None
     return 200, "MDN received"
+
+
+def _sent(rt: Runtime, profile: PartnerProfile, partner, message_id: str, found: dict):
+    """pyas2lib's find-message callback: our outbound message with this id, sent to ``profile``."""
+    with rt.session() as s:
+        row = s.scalar(select(As2Message).where(As2Message.direction == "out", As2Message.partner_id == profile.id,
+                                                As2Message.message_id == message_id))
+        if row is None:
+            return None
+        found["row_id"] = row.id
+        mic = row.mic.split(",")[0].strip().encode() if row.mic else None
+        return SimpleNamespace(receiver=partner, mic=mic, message_id=message_id)
+
+
+def _refuse(status: int, why: str) -> tuple[int, str]:
+    security.warning("async MDN refused (HTTP %s): %s", status, why)
+    return status, why
 
 
 def run_due(rt: Runtime, limit: int = 50) -> int:

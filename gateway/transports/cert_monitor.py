@@ -8,7 +8,6 @@ side effects. An unreadable file is reported, not raised.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 from gateway.bootstrap import Runtime
@@ -16,6 +15,7 @@ from gateway.transports.as2_certs import (
     WARN_DAYS,
     CertificateError,
     certificate_report,
+    key_files,
     load_key_pair,
 )
 
@@ -23,12 +23,21 @@ log = logging.getLogger("gateway.transports.as2")
 
 
 def _our_keys(rt: Runtime) -> list:
-    env = {**os.environ, **rt.settings.extra}
-    keys_dir = Path(env.get("GATEWAY_AS2_KEYS_DIR", rt.settings.home / "keys" / "as2"))
+    """Our key pairs (shared, and per our_as2_id folder), each with its certificate; a
+    file that cannot be loaded is logged and left out (``/healthz`` reports it)."""
+    from gateway.transports.as2_profiles import as2_config
+
+    try:
+        config = as2_config(rt)
+    except CertificateError as exc:
+        log.warning("AS2 settings: %s", exc)
+        return []
+    folders = [config.keys_dir, *sorted(p for p in config.keys_dir.iterdir() if p.is_dir())] \
+        if config.keys_dir.is_dir() else []
     pairs = []
-    for path in sorted(keys_dir.glob("*.pem")) if keys_dir.is_dir() else []:
+    for path in (f for folder in folders for f in key_files(folder)):
         try:
-            pairs.append(load_key_pair(path))
+            pairs.append(load_key_pair(path, config.key_password))
         except CertificateError as exc:
             log.warning("our AS2 key %s: %s", path, exc)
     return pairs

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from gateway.intake.receive import DocumentTooLarge, receive
 from gateway.processing.reprocess import NotReprocessable, reprocess
 from gateway.store.models import Document, EventRecord
 from gateway.store.views import document_detail, document_summary, list_documents
 from gateway.web.auth import OPERATORS, READERS, audit, require
+from gateway.web.body import BodyTooLarge, read_body
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 STATUSES = ("received", "accepted", "rejected", "duplicate")
@@ -47,12 +49,15 @@ def upload():
     partner_id = principal.partner_id if principal.role == "partner" else request.args.get("partner")
     if partner_id is not None and partner_id not in _rt().partners:
         return _error(400, f"unknown partner {partner_id!r}")
-    if "file" in request.files:
-        upload = request.files["file"]
-        data, filename = upload.read(), upload.filename or "upload"
-    else:
-        data = request.get_data(cache=False)
-        filename = request.headers.get("X-Filename") or request.args.get("filename") or "upload"
+    try:
+        if request.mimetype == "multipart/form-data":  # the form parser is held to MAX_CONTENT_LENGTH: 413
+            upload = request.files.get("file")
+            data, filename = (upload.read(), upload.filename or "upload") if upload else (b"", "upload")
+        else:
+            data = read_body(request, _rt().settings.max_request_bytes)
+            filename = request.headers.get("X-Filename") or request.args.get("filename") or "upload"
+    except (BodyTooLarge, RequestEntityTooLarge):
+        return _error(413, f"request bodies are limited to {_rt().settings.max_request_bytes} bytes")
     if not data:
         return _error(400, "the request carried no document")
     try:

@@ -10,8 +10,9 @@ from gateway.bootstrap import Runtime, bootstrap
 
 def create_app(rt: Runtime | None = None, *, demo_erp: bool = False) -> Flask:
     app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = 55 * 1024 * 1024
-    app.extensions["gateway"] = rt or bootstrap()
+    app.extensions["gateway"] = rt = rt or bootstrap()
+    # The one limit (GATEWAY_MAX_REQUEST_BYTES): also what form parsing is held to.
+    app.config["MAX_CONTENT_LENGTH"] = rt.settings.max_request_bytes
     from gateway.web import api, as2, health, openapi
 
     app.register_blueprint(health.bp)

@@ -1,28 +1,39 @@
 """``POST /as2``: the AS2 receive endpoint (messages from partners, and async MDNs for
-what we sent). The size limit is checked against Content-Length before the body is
-read (413), and bounds a chunked body while it is read; everything else is in
+what we sent). A body over ``GATEWAY_MAX_REQUEST_BYTES`` is 413 and nothing of it is
+used, whatever its framing (:mod:`gateway.web.body`); everything else is in
 :mod:`gateway.transports.as2_receive`. No cookies, no session: CSRF does not apply.
 """
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, Response, current_app, request
 
+from gateway.web.body import BodyTooLarge, read_body
+
 bp = Blueprint("as2", __name__)
+log = logging.getLogger("gateway.web")
 
 
 @bp.post("/as2")
 def as2_receive():
+    from gateway.transports.as2_certs import CertificateError
     from gateway.transports.as2_profiles import directory
     from gateway.transports.as2_receive import handle_message, is_mdn
     from gateway.transports.as2_send import handle_async_mdn
 
     rt = current_app.extensions["gateway"]
-    limit = directory(rt).config.max_request_bytes
-    if request.content_length is not None and request.content_length > limit:
-        return Response(f"AS2 messages are limited to {limit} bytes\n", 413, mimetype="text/plain")
-    request.max_content_length = limit  # a chunked body is cut off (413) at the same limit
-    body = request.get_data(cache=False)
+    try:
+        directory(rt)
+    except CertificateError as exc:  # our side's fault: a 5xx the partner retries, not an MDN blaming it
+        log.error("AS2 unavailable: %s", exc)
+        return Response("AS2 is unavailable here (a key or certificate of ours cannot be loaded); "
+                        "send again later\n", 503, {"Retry-After": "300"}, mimetype="text/plain")
+    try:
+        body = read_body(request, rt.settings.max_request_bytes)
+    except BodyTooLarge as exc:
+        return Response(f"AS2 messages: {exc}\n", 413, mimetype="text/plain")
     headers = list(request.headers.items())
     if is_mdn(headers, body):
         status, text = handle_async_mdn(rt, headers, body)

@@ -1,4 +1,5 @@
-"""``/healthz`` (is the database and Redis reachable) and ``/metrics`` (Prometheus text)."""
+"""``/healthz`` (is the database and Redis reachable, do our AS2 keys and the partners'
+certificates load) and ``/metrics`` (Prometheus text)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ def healthz():
         checks["redis"] = "ok"
     except Exception as exc:
         checks["redis"] = f"error: {type(exc).__name__}"
+    from gateway.transports.as2_profiles import as2_status
+
+    checks["as2"] = as2_status(rt)
     healthy = all(v == "ok" for v in checks.values())
     return jsonify({"status": "ok" if healthy else "degraded", "checks": checks}), 200 if healthy else 503
 

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import requests
 from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
 
 from gateway.bootstrap import bootstrap
 from gateway.config import load_settings
@@ -106,13 +108,48 @@ class MdnCatcher:
         self.server.shutdown()
 
 
+class Listener:
+    """A real HTTP listener that records every request (method, path) whatever its verb;
+    with ``redirect_to`` it answers each with a 302 there. Stands in for an internal
+    address that must get nothing, or for a redirecting URL that must not be followed."""
+
+    def __init__(self, redirect_to: str | None = None):
+        self.requests: list[tuple[str, str]] = []
+        listener = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _any(self):
+                length = int(self.headers.get("Content-Length", 0) or 0)
+                if length:
+                    self.rfile.read(length)
+                listener.requests.append((self.command, self.path))
+                self.send_response(302 if redirect_to else 200)
+                if redirect_to:
+                    self.send_header("Location", redirect_to)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_POST = do_PUT = do_HEAD = _any  # noqa: N815
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/internal"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
 def partner_message(org_keys: Keys, as2_id: str, our_cert: bytes, data: bytes, *, sign=True, encrypt=True,
-                    compress=False, mdn="SYNC", mdn_url=None, to=OUR_ID, filename="po.edi") -> Message:
+                    compress=False, mdn="SYNC", mdn_url=None, to=OUR_ID, filename="po.edi", enc_alg="aes_256_cbc",
+                    digest_alg="sha256") -> Message:
     """What the partner's AS2 software sends us (pyas2lib as the client)."""
     org = Organization(as2_name=as2_id, sign_key=org_keys.pair, decrypt_key=org_keys.pair, mdn_url=mdn_url,
                        domain="partner.test")
     us = Partner(as2_name=to, verify_cert=our_cert, encrypt_cert=our_cert, sign=sign, encrypt=encrypt,
-                 compress=compress, enc_alg="aes_256_cbc", digest_alg="sha256", mdn_mode=mdn,
+                 compress=compress, enc_alg=enc_alg, digest_alg=digest_alg, mdn_mode=mdn,
                  mdn_digest_alg="sha256" if mdn else None)
     msg = Message(sender=org, receiver=us)
     msg.build(data, filename=filename, content_type="application/edi-x12")
@@ -124,3 +161,38 @@ def verify_mdn(msg: Message, headers, body: bytes) -> tuple[str, str | None, Mdn
     mdn = Mdn()
     status, detail = mdn.parse(raw_message(list(headers), body), find_message_cb=lambda _m, _r: msg)
     return status, detail, mdn
+
+
+class PartnerAs2Server:
+    """The partner's AS2 software: decrypts and verifies what we send, answers with a
+    signed MDN (sync, or posted back to us for async)."""
+
+    def __init__(self, keys, our_cert: bytes, port: int | None = None):
+        self.received: list[bytes] = []
+        self.messages: list[Message] = []  # parsed, as the partner's software holds them
+        org = Organization(as2_name="ACME-AS2", sign_key=keys.pair, decrypt_key=keys.pair, domain="partner.test")
+        us = Partner(as2_name=OUR_ID, verify_cert=our_cert, encrypt_cert=our_cert, sign=True, encrypt=True)
+
+        @Request.application
+        def app(request):
+            raw = "".join(f"{k}: {v}\r\n" for k, v in request.headers.items()).encode() + b"\r\n" + request.get_data()
+            msg = Message()
+            status, _exc, mdn = msg.parse(raw, find_org_partner_cb=lambda _t, _f: (org, us))
+            if status == "processed":
+                self.received.append(msg.content)
+                self.messages.append(msg)
+            if mdn is None:
+                return Response("", 200)
+            if mdn.mdn_mode == "ASYNC":
+                threading.Thread(target=lambda: requests.post(mdn.mdn_url, data=mdn.content, headers=mdn.headers,
+                                                              timeout=10)).start()
+                return Response("", 200)
+            return Response(mdn.content, 200, headers=mdn.headers)
+
+        self.server = make_server("127.0.0.1", port or 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/as2"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()

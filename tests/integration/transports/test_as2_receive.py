@@ -35,9 +35,10 @@ def keys():
             "expired": new_keys("OLD-AS2", not_before=datetime.now(UTC) - timedelta(days=400), days=30)}
 
 
-def _partners(tmp, keys):
+def _partners(tmp, keys, mdn_urls=()):
     partners = tmp / "partners"
-    write_partner(partners, "acme", "ACME-AS2", [keys["acme"].cert_pem], sign="false", encrypt="false")
+    write_partner(partners, "acme", "ACME-AS2", [keys["acme"].cert_pem], sign="false", encrypt="false",
+                  async_mdn_urls="[" + ", ".join(f'"{u}"' for u in mdn_urls) + "]")
     write_partner(partners, "strict", "STRICT-AS2", [keys["acme"].cert_pem])
     write_partner(partners, "other", "OTHER-AS2", [keys["other"].cert_pem])
     write_partner(partners, "old", "OLD-AS2", [keys["expired"].cert_pem], sign="false", encrypt="false")
@@ -49,9 +50,10 @@ def _partners(tmp, keys):
 def gateway(tmp_path_factory, keys):
     """One gateway (SQLite, no Redis: documents wait for the sweeper) for the matrix."""
     tmp = tmp_path_factory.mktemp("as2")
-    rt = make_runtime(tmp / "home", _partners(tmp, keys), f"sqlite:///{tmp / 'gw.db'}", None, [keys["ours"]],
-                      GATEWAY_AS2_MAX_DECOMPRESSED=1_000_000)
-    server, catcher = Server(rt), MdnCatcher()
+    catcher = MdnCatcher()
+    rt = make_runtime(tmp / "home", _partners(tmp, keys, [catcher.url]), f"sqlite:///{tmp / 'gw.db'}", None,
+                      [keys["ours"]], GATEWAY_AS2_MAX_DECOMPRESSED=1_000_000)
+    server = Server(rt)
     yield rt, server, catcher
     server.stop()
     catcher.stop()

@@ -4,56 +4,18 @@ retries with backoff while the partner is away; without AS2 the SFTP outbound fo
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-import requests
-from as2_kit import OUR_ID, Server, make_runtime, new_keys, write_partner
+from as2_kit import PartnerAs2Server, Server, make_runtime, new_keys, write_partner
 from sqlalchemy import select
 from support import free_port
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
 
 from gateway.store.models import utcnow
 from gateway.store.models_transport import As2Message
-from gateway.transports.as2_compat import Message, Organization, Partner
 from gateway.transports.as2_send import run_due, send_to_partner
 
 ACK = b"ISA*00*          *00*          *ZZ*BUYERCO        *ZZ*ACMESUPPLY     *...~IEA*1*000000001~"
-
-
-class PartnerAs2Server:
-    """The partner's AS2 software: decrypts and verifies what we send, answers with a
-    signed MDN (sync, or posted back to us for async)."""
-
-    def __init__(self, keys, our_cert: bytes, port: int | None = None):
-        self.received: list[bytes] = []
-        org = Organization(as2_name="ACME-AS2", sign_key=keys.pair, decrypt_key=keys.pair, domain="partner.test")
-        us = Partner(as2_name=OUR_ID, verify_cert=our_cert, encrypt_cert=our_cert, sign=True, encrypt=True)
-
-        @Request.application
-        def app(request):
-            raw = "".join(f"{k}: {v}\r\n" for k, v in request.headers.items()).encode() + b"\r\n" + request.get_data()
-            msg = Message()
-            status, _exc, mdn = msg.parse(raw, find_org_partner_cb=lambda _t, _f: (org, us))
-            if status == "processed":
-                self.received.append(msg.content)
-            if mdn is None:
-                return Response("", 200)
-            if mdn.mdn_mode == "ASYNC":
-                threading.Thread(target=lambda: requests.post(mdn.mdn_url, data=mdn.content, headers=mdn.headers,
-                                                              timeout=10)).start()
-                return Response("", 200)
-            return Response(mdn.content, 200, headers=mdn.headers)
-
-        self.server = make_server("127.0.0.1", port or 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/as2"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture(scope="module")
