@@ -16,7 +16,8 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from gateway.bootstrap import Runtime
 from gateway.store.models_transport import SftpUsage
@@ -83,24 +84,42 @@ def today() -> str:
 
 
 def bytes_today(rt: Runtime, partner_id: str) -> int:
+    """Bytes charged today: an early hint for a write (the real check is :func:`charge`)."""
     with rt.session() as s:
         row = s.scalar(select(SftpUsage).where(SftpUsage.partner_id == partner_id, SftpUsage.day == today()))
         return row.bytes if row else 0
 
 
-def add_usage(rt: Runtime, partner_id: str, size: int) -> None:
-    """Count an accepted upload against today's quota (row made on the day's first upload)."""
-    from sqlalchemy.exc import IntegrityError
-
-    for _ in range(3):
-        try:
-            with rt.session() as s:
-                row = s.scalar(select(SftpUsage).where(SftpUsage.partner_id == partner_id,
-                                                       SftpUsage.day == today()).with_for_update())
-                if row is None:
-                    s.add(SftpUsage(partner_id=partner_id, day=today(), bytes=size, files=1))
-                else:
-                    row.bytes, row.files = row.bytes + size, row.files + 1
+def _ensure_usage_row(rt: Runtime, partner_id: str, day: str) -> None:
+    with rt.session() as s:
+        if s.scalar(select(SftpUsage.id).where(SftpUsage.partner_id == partner_id, SftpUsage.day == day)):
             return
-        except IntegrityError:  # two first uploads of the day at once: count again
-            continue
+    try:
+        with rt.session() as s:
+            s.add(SftpUsage(partner_id=partner_id, day=day, bytes=0, files=0))
+    except IntegrityError:  # another upload made today's row first: fine, it is there
+        pass
+
+
+def charge(rt: Runtime, partner_id: str, size: int, quota: int | None) -> bool:
+    """Count ``size`` bytes against today's quota, if they fit: True when charged.
+
+    One conditional UPDATE (``bytes + size <= quota``) does the check and the charge, so
+    uploads finishing at the same moment, on parallel handles or connections, can never
+    together pass the quota: the database serialises the updates and re-checks each.
+    """
+    day = today()
+    _ensure_usage_row(rt, partner_id, day)
+    query = update(SftpUsage).where(SftpUsage.partner_id == partner_id, SftpUsage.day == day)
+    if quota is not None:
+        query = query.where(SftpUsage.bytes + size <= quota)
+    with rt.session() as s:
+        charged = s.execute(query.values(bytes=SftpUsage.bytes + size, files=SftpUsage.files + 1)).rowcount == 1
+    return charged
+
+
+def refund(rt: Runtime, partner_id: str, size: int) -> None:
+    """Give back a charge for an upload that could not be stored after all."""
+    with rt.session() as s:
+        s.execute(update(SftpUsage).where(SftpUsage.partner_id == partner_id, SftpUsage.day == today())
+                  .values(bytes=SftpUsage.bytes - size, files=SftpUsage.files - 1))

@@ -216,3 +216,68 @@ def test_repeated_failures_lock_the_address_out_and_leave_others_alone(rig, tmp_
     locked = rig.sftp("ls\n", "other", good, other_address)
     assert locked.returncode != 0, "the right key from a locked-out address must be refused too"
     assert rig.sftp("ls\n", "other", good, "BindAddress=127.0.0.3").returncode == 0  # another address is fine
+
+
+def _closing(client, f):
+    """CLOSE a file and return the server's error text ('' for OK): SFTPFile.close() swallows it."""
+    try:
+        client._request(CMD_CLOSE, f.handle)
+        return ""
+    except OSError as exc:
+        return str(exc)
+    finally:
+        f._closed = True
+
+
+def test_parallel_handles_cannot_together_pass_the_daily_quota(tmp_path, database_url):
+    partners = tmp_path / "partners"
+    write_sftp_partner(partners, "acme", daily_quota_bytes=SIZE * 5 // 2)
+    rig = SftpRig(tmp_path, database_url, None, partners)
+    try:
+        key = paramiko.Ed25519Key.from_private_key_file(str(rig.key_for("acme")))
+        with paramiko.Transport(("127.0.0.1", rig.service.port)) as t:
+            t.connect(username="acme", pkey=key)
+            client = paramiko.SFTPClient.from_transport(t)
+            handles = [client.open(f"inbound/po-{i}.edi", "wb") for i in range(4)]  # all open, quota untouched
+            for f in handles:
+                f.write(SAMPLE.read_bytes())
+                f.flush()
+            outcomes = [_closing(client, f) for f in handles]
+        assert outcomes[:2] == ["", ""]
+        assert all("quota" in o for o in outcomes[2:]), outcomes
+        assert len(docs(rig.rt, "acme")) == 2
+    finally:
+        rig.stop()
+
+
+def test_a_temporary_name_is_charged_and_checked_when_its_rename_delivers_it(tmp_path, database_url):
+    partners = tmp_path / "partners"
+    write_sftp_partner(partners, "acme", daily_quota_bytes=SIZE * 5 // 2)
+    rig = SftpRig(tmp_path, database_url, None, partners)
+    try:
+        # Three parts staged while nothing is charged yet, then delivered one by one by rename.
+        puts = "".join(f"put {SAMPLE} inbound/po-{i}.edi.filepart\n" for i in range(3))
+        renames = "".join(f"rename inbound/po-{i}.edi.filepart inbound/po-{i}.edi\n" for i in range(3))
+        result = rig.sftp(puts + renames)
+        assert result.returncode != 0, result.stderr
+        assert 'rename "/inbound/po-2.edi.filepart"' in result.stderr or "po-2" in result.stderr, result.stderr
+        assert [d.filename for d in docs(rig.rt, "acme")] == ["po-0.edi", "po-1.edi"]
+        assert not list((rig.rt.settings.home / "sftp-staging" / "acme").iterdir())  # nothing left behind
+    finally:
+        rig.stop()
+
+
+def test_simultaneous_charges_never_pass_the_quota_together(tmp_path, database_url):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gateway.transports.sftp_limits import bytes_today, charge
+
+    partners = tmp_path / "partners"
+    write_sftp_partner(partners, "acme")
+    rig = SftpRig(tmp_path, database_url, None, partners)
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            results = list(pool.map(lambda _: charge(rig.rt, "acme", 1000, 5000), range(24)))
+        assert results.count(True) == 5 and bytes_today(rig.rt, "acme") == 5000
+    finally:
+        rig.stop()
