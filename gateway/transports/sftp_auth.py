@@ -5,8 +5,10 @@ The SSH user name is the partner id; ``publickey`` is offered, and a key is acce
 only for the partner it was authorized for. ``password`` is offered only to a partner
 whose profile has a ``channels.sftp.password_hash`` (scrypt, see :func:`hash_password`).
 Failed attempts are counted (:class:`gateway.transports.sftp_limits.AuthThrottle`): a
-locked-out address or user is refused even with the right key, and a connection that
-fails ``max_auth_tries`` times is closed (paramiko has no MaxAuthTries of its own).
+locked-out *address* is refused even with the right key, a failure is answered after a
+growing delay, and a connection that fails ``max_auth_tries`` times is closed (paramiko
+has no MaxAuthTries of its own). A user name is never locked out: guesses against a
+partner id from elsewhere only slow those guesses down, never the partner's real login.
 """
 
 from __future__ import annotations
@@ -115,7 +117,7 @@ class PartnerAuthServer(paramiko.ServerInterface):
         return paramiko.AUTH_FAILED
 
     def _blocked(self, username) -> bool:
-        if self.throttle is not None and self.throttle.blocked(self.address, username):
+        if self.throttle is not None and self.throttle.blocked(self.address):
             log.warning("sftp login refused from %s as %r: locked out after repeated failures", self.address, username)
             self._close_soon()
             return True
@@ -125,7 +127,8 @@ class PartnerAuthServer(paramiko.ServerInterface):
         log.warning("sftp login refused from %s as %r: %s", self.address, username, why)
         self.failures += 1
         if self.throttle is not None:
-            self.throttle.failed(self.address, username, password=password)
+            # Held on this connection's own thread: slows the guesser, not anyone else.
+            time.sleep(self.throttle.failed(self.address, username, password=password))
         if self.failures >= self.max_tries:
             self._close_soon()
         return paramiko.AUTH_FAILED

@@ -281,3 +281,52 @@ def test_simultaneous_charges_never_pass_the_quota_together(tmp_path, database_u
         assert results.count(True) == 5 and bytes_today(rig.rt, "acme") == 5000
     finally:
         rig.stop()
+
+
+def _login(port: int, source: str, user: str, **credentials) -> bool:
+    """One paramiko login from ``source`` (any 127.x address is loopback): True if accepted."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=20, source_address=(source, 0))
+    with paramiko.Transport(sock) as t:
+        try:
+            t.connect(username=user, **credentials)
+        except paramiko.AuthenticationException:
+            return False
+        return t.is_authenticated()
+
+
+def test_guesses_from_rotating_addresses_never_lock_out_the_partner(tmp_path):
+    partners = tmp_path / "partners"
+    write_sftp_partner(partners, "pw", password_hash=hash_password("correct horse"))
+    rig = SftpRig(tmp_path, f"sqlite:///{tmp_path / 'gw.db'}", None, partners, address_failures=4,
+                  lockout=120, slowdown=0.01, slowdown_max=0.05)
+    try:
+        key = paramiko.Ed25519Key.from_private_key_file(str(rig.key_for("pw")))
+        for i in range(1, 31):  # 30 wrong passwords for the partner id, each from a new address
+            assert not _login(rig.service.port, f"127.0.9.{i}", "pw", password=f"guess {i}")
+        assert _login(rig.service.port, "127.0.8.1", "pw", password="correct horse")
+        assert _login(rig.service.port, "127.0.8.2", "pw", pkey=key)
+        # the guessing addresses themselves are only locked out once they reach their own limit
+        for _ in range(4):
+            assert not _login(rig.service.port, "127.0.7.1", "pw", password="guess")
+        assert not _login(rig.service.port, "127.0.7.1", "pw", password="correct horse")
+        assert _login(rig.service.port, "127.0.8.3", "pw", password="correct horse")
+    finally:
+        rig.stop()
+
+
+def test_failures_are_answered_ever_later_and_a_user_name_is_never_locked():
+    from gateway.transports.sftp_limits import AuthThrottle, SftpLimits
+
+    now = [1000.0]
+    throttle = AuthThrottle(SftpLimits(address_failures=5, slowdown=0.5, slowdown_max=4.0), clock=lambda: now[0])
+    delays = [throttle.failed(f"10.0.0.{i}", "acme", password=True) for i in range(12)]
+    assert delays[:4] == [0.5, 1.0, 2.0, 4.0] and set(delays[4:]) == {4.0}  # slowed per user, capped
+    assert not any(throttle.blocked(f"10.0.0.{i}") for i in range(12)) and not throttle.blocked("10.0.1.1")
+    assert throttle.failed("10.0.2.1", "acme", password=False) == 0.5  # a refused key: per address only
+    for _ in range(4):
+        throttle.failed("10.0.3.3", "bob", password=False)
+    assert not throttle.blocked("10.0.3.3")
+    throttle.failed("10.0.3.3", "bob", password=False)
+    assert throttle.blocked("10.0.3.3")  # the fifth failure from one address locks that address
+    now[0] += 600.1 + 900  # past the window and the lockout
+    assert not throttle.blocked("10.0.3.3") and throttle.failed("10.0.4.4", "acme", password=True) == 0.5
