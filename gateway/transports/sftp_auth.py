@@ -101,6 +101,7 @@ class PartnerAuthServer(paramiko.ServerInterface):
         self.event = threading.Event()
         self.throttle, self.transport = throttle, transport
         self.max_tries = limits.max_auth_tries if limits else 6
+        self.max_channels = limits.channels_per_connection if limits else 10
         self.failures = 0
         self.last_activity = time.monotonic()
 
@@ -162,9 +163,15 @@ class PartnerAuthServer(paramiko.ServerInterface):
         return paramiko.AUTH_SUCCESSFUL
 
     def check_channel_request(self, kind, chanid):
-        if kind == "session" and self.partner_id:
-            return paramiko.OPEN_SUCCEEDED
-        return paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+        if kind != "session" or not self.partner_id:
+            return paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+        # The transport's channel map holds the channels still open (paramiko drops a closed
+        # one); each SFTP session there runs on a thread of its own, so they are capped.
+        if self.transport is not None and len(self.transport._channels) >= self.max_channels:
+            log.warning("sftp: %s from %s opened more than %d sessions on one connection", self.partner_id,
+                        self.address, self.max_channels)
+            return paramiko.OPEN_FAILED_RESOURCE_SHORTAGE
+        return paramiko.OPEN_SUCCEEDED
 
     def check_channel_subsystem_request(self, channel, name):
         if name != "sftp":

@@ -1,5 +1,5 @@
-"""SFTP limits: timeouts, failed-login throttling, sessions per address, file size and
-the daily quota. Settings are read here, beside the code that uses them
+"""SFTP limits: timeouts, failed-login throttling, connections per address and in all,
+sessions per connection, file size and the daily quota. Settings are read here, beside the code that uses them
 (``GATEWAY_SFTP_*`` from the environment, overridable through ``Settings.extra``).
 
 Throttling counts failures in memory, per SFTP process. Only an *address* is ever
@@ -37,7 +37,9 @@ class SftpLimits:
     lockout: float = 900.0  # of the address only
     slowdown: float = 0.25  # a failure is answered this much later, doubling with recent failures ...
     slowdown_max: float = 4.0  # ... up to this
-    sessions_per_address: int = 10
+    sessions_per_address: int = 10  # connections from one client address
+    max_connections: int = 100  # connections in all: each costs threads, so there is a ceiling
+    channels_per_connection: int = 10  # SFTP sessions multiplexed on one connection (as AWS Transfer)
 
 
 def sftp_limits(rt: Runtime) -> SftpLimits:

@@ -2,7 +2,9 @@
 client closes (or renames) a *complete* file, refused with a clear SFTP error otherwise.
 
 * A write past the per-file limit or today's quota fails at that write, and the file
-  is refused at close: nothing of it is accepted.
+  is refused at close: nothing of it is accepted. So does a write that starts beyond
+  the end of what was written (a hole): it would otherwise be zero-filled into the
+  document (10 bytes at offset 50 MB made a 50 MB file).
 * The daily quota is charged when bytes become a document (the CLOSE of a final name,
   or the rename of a temporary one), atomically in the database: parallel handles and
   connections cannot together pass it, and a temporary name is no way around it.
@@ -83,6 +85,8 @@ class UploadHandle(SFTPHandle):
 
     def write(self, offset, data):
         end = offset + len(data)
+        if self.refused is None and offset > self.size:
+            self.refused = f"a write at offset {offset} would leave a hole after byte {self.size}"
         if self.refused is None and end > self.max_bytes:
             self.refused = f"the file is over the {self.max_bytes}-byte limit per file"
         if self.refused is None and self.quota_left is not None and end > self.quota_left:

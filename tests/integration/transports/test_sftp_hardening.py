@@ -330,3 +330,64 @@ def test_failures_are_answered_ever_later_and_a_user_name_is_never_locked():
     assert throttle.blocked("10.0.3.3")  # the fifth failure from one address locks that address
     now[0] += 600.1 + 900  # past the window and the lockout
     assert not throttle.blocked("10.0.3.3") and throttle.failed("10.0.4.4", "acme", password=True) == 0.5
+
+
+def _transport(port: int, source: str, key) -> paramiko.Transport:
+    t = paramiko.Transport(socket.create_connection(("127.0.0.1", port), timeout=20, source_address=(source, 0)))
+    t.connect(username="acme", pkey=key)
+    return t
+
+
+def test_connections_in_all_and_sessions_per_connection_are_capped(tmp_path):
+    partners = tmp_path / "partners"
+    write_sftp_partner(partners, "acme")
+    rig = SftpRig(tmp_path, f"sqlite:///{tmp_path / 'gw.db'}", None, partners, max_connections=2,
+                  channels_per_connection=2)
+    try:
+        key = paramiko.Ed25519Key.from_private_key_file(str(rig.key_for("acme")))
+        first, second = (_transport(rig.service.port, f"127.0.6.{i}", key) for i in (1, 2))
+        with pytest.raises((paramiko.SSHException, EOFError, OSError)):  # a third address: the server is full
+            _transport(rig.service.port, "127.0.6.3", key).close()
+        sessions = [paramiko.SFTPClient.from_transport(first) for _ in range(2)]
+        assert all(s.listdir("/") for s in sessions)
+        with pytest.raises(paramiko.ChannelException):
+            first.open_session()
+        sessions[0].close()  # a closed session makes room for the next one
+        deadline = time.monotonic() + 20
+        while len(first._channels) >= 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert paramiko.SFTPClient.from_transport(first).listdir("/")
+        second.close()  # and a closed connection for the next connection
+        deadline, third = time.monotonic() + 20, None
+        while third is None and time.monotonic() < deadline:
+            try:
+                third = _transport(rig.service.port, "127.0.6.3", key)
+            except (paramiko.SSHException, EOFError, OSError):
+                time.sleep(0.1)
+        assert third is not None and paramiko.SFTPClient.from_transport(third).listdir("/")
+        third.close()
+        first.close()
+    finally:
+        rig.stop()
+
+
+def test_a_write_beyond_the_end_is_refused_not_zero_filled(rig):
+    write_sftp_partner(rig.rt.settings.partners_dir, "holes")  # no per-file limit below the global 50 MiB
+    rig.rt.partners = __import__("gateway.domain.partner", fromlist=["x"]).load_partners(rig.rt.settings.partners_dir)
+    body = SAMPLE.read_bytes()
+    key = paramiko.Ed25519Key.from_private_key_file(str(rig.key_for("holes")))
+    with paramiko.Transport(("127.0.0.1", rig.service.port)) as t:
+        t.connect(username="holes", pkey=key)
+        client = paramiko.SFTPClient.from_transport(t)
+        f = client.open("inbound/holey.edi", "wb")
+        f.write(body[:200])
+        f.seek(20_000_000 + 200)  # leaves 20 MB of nothing between the two writes
+        with pytest.raises(OSError):
+            f.write(body[200:])
+            f.flush()
+        assert "hole" in _closing(client, f)
+        g = client.open("inbound/whole.edi", "wb")  # an honest upload on the same connection still works
+        g.write(body)
+        g.flush()
+        assert _closing(client, g) == ""
+    assert [d.filename for d in docs(rig.rt, "holes")] == ["whole.edi"]
