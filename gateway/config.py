@@ -57,6 +57,7 @@ class Settings:
     lease_seconds: float = 120.0  # a claimed job not finished by then is swept and retried
     max_document_bytes: int = 50 * 1024 * 1024
     duplicate_window_days: float = 90.0  # an ISA13 reused after this is a new interchange
+    metrics_access: str = "token"  # /metrics: "token" (a bearer token), "open" (no partner ids), "off"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -74,6 +75,16 @@ class Settings:
 
     def with_overrides(self, **changes) -> Settings:
         return replace(self, **changes)
+
+
+METRICS_ACCESS = ("token", "open", "off")
+
+
+def _choice(env: dict[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = env.get(name, default)
+    if raw not in choices:
+        raise ConfigError(f"{name}={raw!r} must be one of {', '.join(choices)}")
+    return raw
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -100,4 +111,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         lease_seconds=_positive(env, "GATEWAY_LEASE_SECONDS", 120.0),
         max_document_bytes=int(_positive(env, "GATEWAY_MAX_DOCUMENT_BYTES", 50 * 1024 * 1024)),
         duplicate_window_days=_positive(env, "GATEWAY_DUPLICATE_WINDOW_DAYS", 90.0),
+        metrics_access=_choice(env, "GATEWAY_METRICS_ACCESS", METRICS_ACCESS, "token"),
     )
