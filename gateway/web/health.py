@@ -1,4 +1,6 @@
-"""``/healthz`` (is the database and Redis reachable) and ``/metrics`` (Prometheus text).
+"""``/healthz`` (is the database and Redis reachable; under ``gateway up``, is each
+worker and the embedded Redis running, and how often was it restarted) and
+``/metrics`` (Prometheus text).
 
 ``/metrics`` names partners (certificate expiry per partner), so by default it is not
 public: ``GATEWAY_METRICS_ACCESS=token`` (the default) wants a bearer token of any
@@ -37,8 +39,13 @@ def healthz():
         checks["redis"] = "ok"
     except Exception as exc:
         checks["redis"] = f"error: {type(exc).__name__}"
+    body = {"checks": checks}
+    supervisor = current_app.extensions.get("gateway.supervisor")  # set by `gateway up`
+    if supervisor is not None:
+        body["processes"] = supervisor.status()  # pid, restarts, last exit of each worker and Redis
+        checks.update({name: "ok" if p["state"] == "running" else p["state"] for name, p in body["processes"].items()})
     healthy = all(v == "ok" for v in checks.values())
-    return jsonify({"status": "ok" if healthy else "degraded", "checks": checks}), 200 if healthy else 503
+    return jsonify({"status": "ok" if healthy else "degraded", **body}), 200 if healthy else 503
 
 
 def _metrics_caller(rt):
