@@ -9,7 +9,7 @@ from urllib.request import Request, urlopen
 import pytest
 from support import SAMPLES, drain
 
-from gateway.store.models import DeliveryRecord
+from gateway.store.models import DeliveryRecord, Document
 from gateway.store.models_api import AuditEntry
 from gateway.web.app import create_app
 from gateway.web.auth import create_token
@@ -221,3 +221,38 @@ def test_raw_download_of_a_hostile_file_name_over_real_http(rt, tokens):
                 assert unquote(encoded, errors="strict") == name  # RFC 6266/5987: the exact name, in UTF-8
     finally:
         http.stop()
+
+
+def _refuse_audit_rows(rt) -> None:
+    """Make the database itself refuse audit inserts (a full disk, a revoked grant ...)."""
+    from sqlalchemy import text
+
+    with rt.session() as s:
+        if s.bind.dialect.name == "sqlite":
+            s.execute(text("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log "
+                           "BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END"))
+        else:
+            s.execute(text("CREATE FUNCTION refuse_audit() RETURNS trigger AS $$ BEGIN "
+                           "RAISE EXCEPTION 'audit log unavailable'; END $$ LANGUAGE plpgsql"))
+            s.execute(text("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log FOR EACH ROW "
+                           "EXECUTE FUNCTION refuse_audit()"))
+
+
+def test_no_action_is_taken_when_its_audit_row_cannot_be_written(rt, client, tokens, erp_receiver, monkeypatch):
+    monkeypatch.setenv("GATEWAY_DELIVERY_MAX_ATTEMPTS", "1")
+    erp_receiver.script = [503]
+    doc_id = upload(client, tokens["partner"]).json["id"]
+    drain(rt)
+    [event] = client.get(f"/api/v1/documents/{doc_id}", headers=tokens["support"]).json["events"]
+    delivery_id = event["deliveries"][0]["id"]
+    _refuse_audit_rows(rt)
+    for url in (f"/api/v1/deliveries/{delivery_id}/replay", f"/api/v1/documents/{doc_id}/replay",
+                "/api/v1/adapters/erp_http/dead-letters/replay", f"/api/v1/documents/{doc_id}/reprocess"):
+        failed = client.post(url, json={"reason": "ERP back"}, headers=tokens["support"])
+        assert failed.status_code == 500, url  # our failure, not the caller's
+    with rt.session() as s:
+        assert s.get(DeliveryRecord, delivery_id).status == "dead_lettered"
+        assert s.get(Document, doc_id).status == "accepted"
+    drain(rt)
+    assert len(erp_receiver.posts) == 1  # the real ERP saw no replay nobody could account for
+    assert rt.queue("process").count == 0 and rt.queue("erp").count == 0
