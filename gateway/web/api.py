@@ -108,6 +108,8 @@ def upload():
         filename = request.headers.get("X-Filename") or request.args.get("filename") or "upload"
     if not data:
         return _error(400, "the request carried no document")
+    if "\x00" in filename:  # PostgreSQL cannot store it: refuse it as the sender's mistake, not fail later
+        return _error(400, "the file name must not contain a NUL character")
     try:
         receipt = receive(_rt(), data, channel="http", filename=filename, partner_id=partner_id)
     except DocumentTooLarge as exc:

@@ -191,6 +191,9 @@ def test_query_and_body_shapes_that_are_wrong_are_400s(rt, client, tokens):
     garbage = client.post("/api/v1/documents/doc_x/reprocess", data="{nope", content_type="application/json",
                           headers=tokens["support"])
     assert garbage.status_code == 400
+    nul = client.post("/api/v1/documents", data=SAMPLE_855.read_bytes(), query_string={"filename": "po\x00.edi"},
+                      headers=tokens["partner"])
+    assert nul.status_code == 400 and "NUL" in nul.json["error"]
 
 
 HOSTILE_NAMES = ["po\r\nSet-Cookie: stolen=1.edi", "注文書 №7.edi", 'a"b\\c;d%22.edi', "\x01\x7f\tz.edi"]
