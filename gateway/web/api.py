@@ -2,7 +2,9 @@
 
 Every route needs a bearer token (``gateway tokens create``). A ``partner`` token sees
 and uploads only its own documents; another partner's document is answered 404, as if
-it did not exist. Actions that change anything are written to the audit log.
+it did not exist. Actions that change anything are written to the audit log, in the
+same transaction as the change: input is checked first (a bad one is a 400 and nothing
+happens), and nothing is queued or sent until the change and its audit row committed.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from sqlalchemy import select
 
 from gateway.intake.receive import DocumentTooLarge, receive
 from gateway.processing.reprocess import NotReprocessable, reprocess
-from gateway.store.models import Document, EventRecord
+from gateway.store.models import DeliveryRecord, Document, EventRecord
 from gateway.store.views import document_detail, document_summary, list_documents
 from gateway.web.auth import OPERATORS, READERS, audit, audit_entry, require
 
@@ -225,6 +227,8 @@ def replay_adapter_dead_letters(adapter: str):
     from gateway.routing.replay import replay_dead_letters
 
     reason, _ = _action()
+    if len(adapter) > DeliveryRecord.adapter.type.length:  # no delivery can name it (nor can the audit target)
+        return _error(404, f"no adapter {adapter[:40]!r}...")
     report = replay_dead_letters(_rt(), adapter, audit=_audited("dead_letters.replay", f"adapter:{adapter}", reason,
                                                                 lambda report: {"requeued": len(report.requeued)}))
     return jsonify(report.to_dict()), 202

@@ -191,6 +191,9 @@ def test_query_and_body_shapes_that_are_wrong_are_400s(rt, client, tokens):
     garbage = client.post("/api/v1/documents/doc_x/reprocess", data="{nope", content_type="application/json",
                           headers=tokens["support"])
     assert garbage.status_code == 400
+    long_name = client.post("/api/v1/adapters/" + "x" * 300 + "/dead-letters/replay", json={"reason": "x"},
+                            headers=tokens["support"])
+    assert long_name.status_code == 404  # not a 500 from an audit target too long to store
     nul = client.post("/api/v1/documents", data=SAMPLE_855.read_bytes(), query_string={"filename": "po\x00.edi"},
                       headers=tokens["partner"])
     assert nul.status_code == 400 and "NUL" in nul.json["error"]
