@@ -130,18 +130,24 @@ def test_dead_letters_are_replayed_through_the_api_with_the_same_key(rt, client,
     assert missing.status_code == 404
 
 
+def _dead_lettered_document(rt, client, tokens, erp_receiver, monkeypatch):
+    """A document whose one ERP delivery failed once (503) and was dead-lettered:
+    ``(document id, its event, the delivery id)``."""
+    monkeypatch.setenv("GATEWAY_DELIVERY_MAX_ATTEMPTS", "1")
+    erp_receiver.script = [503]
+    doc_id = upload(client, tokens["partner"]).json["id"]
+    drain(rt)
+    [event] = client.get(f"/api/v1/documents/{doc_id}", headers=tokens["support"]).json["events"]
+    return doc_id, event, event["deliveries"][0]["id"]
+
+
 ACTIONS = ("delivery.replay", "document.replay", "dead_letters.replay", "document.reprocess")
 BAD_ACTION_BODIES = [{"reason": {"why": "ERP back"}}, {"reason": ["ERP back"]}, {"reason": 42}, {"reason": "  "},
                      ["ERP back"], {"reason": "ERP back", "force": "yes"}]
 
 
 def test_bad_action_input_is_a_400_before_anything_is_done(rt, client, tokens, erp_receiver, monkeypatch):
-    monkeypatch.setenv("GATEWAY_DELIVERY_MAX_ATTEMPTS", "1")
-    erp_receiver.script = [503]
-    doc_id = upload(client, tokens["partner"]).json["id"]
-    drain(rt)
-    [event] = client.get(f"/api/v1/documents/{doc_id}", headers=tokens["support"]).json["events"]
-    delivery_id = event["deliveries"][0]["id"]
+    doc_id, event, delivery_id = _dead_lettered_document(rt, client, tokens, erp_receiver, monkeypatch)
     assert event["deliveries"][0]["status"] == "dead_lettered" and len(erp_receiver.posts) == 1
     actions = [f"/api/v1/deliveries/{delivery_id}/replay", f"/api/v1/documents/{doc_id}/replay",
                "/api/v1/adapters/erp_http/dead-letters/replay", f"/api/v1/documents/{doc_id}/reprocess"]
@@ -245,12 +251,7 @@ def _refuse_audit_rows(rt) -> None:
 
 
 def test_no_action_is_taken_when_its_audit_row_cannot_be_written(rt, client, tokens, erp_receiver, monkeypatch):
-    monkeypatch.setenv("GATEWAY_DELIVERY_MAX_ATTEMPTS", "1")
-    erp_receiver.script = [503]
-    doc_id = upload(client, tokens["partner"]).json["id"]
-    drain(rt)
-    [event] = client.get(f"/api/v1/documents/{doc_id}", headers=tokens["support"]).json["events"]
-    delivery_id = event["deliveries"][0]["id"]
+    doc_id, event, delivery_id = _dead_lettered_document(rt, client, tokens, erp_receiver, monkeypatch)
     _refuse_audit_rows(rt)
     for url in (f"/api/v1/deliveries/{delivery_id}/replay", f"/api/v1/documents/{doc_id}/replay",
                 "/api/v1/adapters/erp_http/dead-letters/replay", f"/api/v1/documents/{doc_id}/reprocess"):
