@@ -61,10 +61,7 @@ def cmd_up(args) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     while not stop.wait(1):
-        if gw.worker.poll() is not None:
-            print(f"the worker exited with {gw.worker.returncode}; stopping", file=sys.stderr)
-            gw.stop()
-            return EXIT_FAILED
+        gw.supervise()  # a dead worker or embedded Redis is restarted with backoff; the rest stays up
     gw.stop()
     return EXIT_OK
 
@@ -81,7 +78,7 @@ def _wait_for_workers(gw, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and len(Worker.all(connection=redis)) < expected:
         if gw.worker.poll() is not None:
-            return  # the loop in cmd_up reports the worker's exit
+            return  # dead already: the supervisor in cmd_up restarts it
         time.sleep(0.2)
 
 

@@ -60,6 +60,7 @@ class Settings:
     # framing. Above max_document_bytes because MIME, signatures and base64 add to a document.
     max_request_bytes: int = 55 * 1024 * 1024
     duplicate_window_days: float = 90.0  # an ISA13 reused after this is a new interchange
+    metrics_access: str = "token"  # /metrics: "token" (a bearer token), "open" (no partner ids), "off"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -77,6 +78,16 @@ class Settings:
 
     def with_overrides(self, **changes) -> Settings:
         return replace(self, **changes)
+
+
+METRICS_ACCESS = ("token", "open", "off")
+
+
+def _choice(env: dict[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = env.get(name, default)
+    if raw not in choices:
+        raise ConfigError(f"{name}={raw!r} must be one of {', '.join(choices)}")
+    return raw
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -104,4 +115,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         max_document_bytes=int(_positive(env, "GATEWAY_MAX_DOCUMENT_BYTES", 50 * 1024 * 1024)),
         duplicate_window_days=_positive(env, "GATEWAY_DUPLICATE_WINDOW_DAYS", 90.0),
         max_request_bytes=int(_positive(env, "GATEWAY_MAX_REQUEST_BYTES", 55 * 1024 * 1024)),
+        metrics_access=_choice(env, "GATEWAY_METRICS_ACCESS", METRICS_ACCESS, "token"),
     )

@@ -1,5 +1,6 @@
 """The gateway's roles as long-running services: web, SFTP, worker, sweeper; and ``up``,
-which runs them all on one machine with embedded defaults."""
+which runs them all on one machine with embedded defaults, its worker processes and
+embedded Redis supervised (restarted with backoff, see :mod:`gateway.supervisor`)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from gateway.config import Settings, load_settings
 from gateway.routing import queues
 from gateway.routing.embedded_redis import EmbeddedRedis
 from gateway.store.migrate import upgrade
+from gateway.supervisor import Supervisor
 
 log = logging.getLogger("gateway")
 
@@ -26,8 +28,8 @@ class HttpService:
     def __init__(self, rt: Runtime, *, demo_erp: bool):
         from gateway.web.app import create_app
 
-        self.server = make_server(rt.settings.host, rt.settings.http_port, create_app(rt, demo_erp=demo_erp),
-                                  threaded=True)
+        self.app = create_app(rt, demo_erp=demo_erp)
+        self.server = make_server(rt.settings.host, rt.settings.http_port, self.app, threaded=True)
         self.port = self.server.server_port
         self.thread = threading.Thread(target=self.server.serve_forever, name="http", daemon=True)
 
@@ -160,12 +162,26 @@ class Gateway:
     extra_workers: list[subprocess.Popen] = field(default_factory=list)  # planning, notify
     folder: object = None  # gateway.transports.folder.FolderWatcher
     as2: object = None  # gateway.transports.as2_send.As2Resender
+    supervisor: Supervisor | None = None  # restarts the workers and the embedded Redis
+
+    def supervise(self) -> None:
+        """One supervision round (``gateway up`` runs it every second)."""
+        if self.supervisor is not None:
+            self.supervisor.check()
+
+    def workers(self) -> list[subprocess.Popen]:
+        """The worker processes running now (a restarted one replaces the one it mends)."""
+        if self.supervisor is None:
+            return [self.worker, *self.extra_workers]
+        return [c.process for name, c in self.supervisor.children.items() if name.startswith("worker")]
 
     def stop(self) -> None:
+        if self.supervisor is not None:
+            self.supervisor.stop()  # nothing is restarted while we shut down
         for part in (self.folder, self.as2):  # stop taking in work before the workers go
             if part is not None:
                 part.stop()
-        workers = [self.worker, *self.extra_workers]
+        workers = self.workers()
         for w in workers:
             if w.poll() is None:
                 w.send_signal(signal.SIGTERM)  # warm shutdown: the job in hand finishes
@@ -190,9 +206,12 @@ def start_all(settings: Settings | None = None) -> Gateway:
 
     directory(bootstrap(settings))  # an AS2 key or certificate that cannot be loaded stops us before anything runs
     embedded = None
+    supervisor = Supervisor()
     if not settings.redis_url:
         embedded = EmbeddedRedis(settings.home)
         settings = settings.with_overrides(redis_url=embedded.start())
+        if embedded.process is not None:  # ours (not one found already answering): keep it up
+            supervisor.watch("redis", embedded.restart, embedded.process)
     demo_erp = not settings.erp_url
     if demo_erp:
         settings = settings.with_overrides(erp_url=f"http://{settings.host}:{settings.http_port}/demo/erp/events")
@@ -203,7 +222,9 @@ def start_all(settings: Settings | None = None) -> Gateway:
 
     load_route_table(rt.settings)  # refuse to start on a broken routes.yaml
     check_maps()  # ... or a broken translation map
-    http = HttpService(rt, demo_erp=demo_erp).start()
+    http = HttpService(rt, demo_erp=demo_erp)
+    http.app.extensions["gateway.supervisor"] = supervisor  # /healthz shows what is restarting
+    http.start()
     if demo_erp and settings.http_port == 0:  # the port is known only now
         settings = settings.with_overrides(erp_url=f"http://{settings.host}:{http.port}/demo/erp/events")
         rt.settings = settings
@@ -217,9 +238,13 @@ def start_all(settings: Settings | None = None) -> Gateway:
     env = dict(os.environ, GATEWAY_HOME=str(settings.home), DATABASE_URL=settings.database_url,
                REDIS_URL=settings.redis_url, GATEWAY_ERP_URL=settings.erp_url,
                GATEWAY_PARTNERS_DIR=str(settings.partners_dir))
+
+    def worker_for(queue_names: tuple[str, ...]):
+        return lambda: subprocess.Popen([sys.executable, "-m", "gateway", "worker", "--queues",
+                                         ",".join(queue_names)], env=env)
+
     # Two workers: the critical queues never wait behind a slow planning system or webhook.
-    worker = subprocess.Popen([sys.executable, "-m", "gateway", "worker", "--queues",
-                               ",".join(queues.CRITICAL_QUEUES)], env=env)
-    extra = subprocess.Popen([sys.executable, "-m", "gateway", "worker", "--queues",
-                              ",".join(queues.NON_CRITICAL_QUEUES)], env=env)
-    return Gateway(settings, embedded, http, sftp, worker, demo_erp, [extra], folder=folder, as2=as2)
+    worker = supervisor.watch("worker-critical", worker_for(queues.CRITICAL_QUEUES))
+    extra = supervisor.watch("worker-noncritical", worker_for(queues.NON_CRITICAL_QUEUES))
+    return Gateway(settings, embedded, http, sftp, worker, demo_erp, [extra], folder=folder, as2=as2,
+                   supervisor=supervisor)

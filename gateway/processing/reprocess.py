@@ -4,11 +4,18 @@ The document goes back to ``received`` and through the same job. Its earlier
 transaction-set and interchange rows are replaced; its events keep their ids (they are
 deterministic), so nothing already delivered is delivered again, and no second ack is
 sent for an interchange that was acknowledged once.
+
+``audit``, when given, is called with the session inside the transaction that resets
+the document, so the audit row and the reset commit together; the job is queued only
+after that commit.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import delete
+from sqlalchemy.orm import Session
 
 from gateway.bootstrap import Runtime
 from gateway.domain.status import MAX_PROCESS_ATTEMPTS, DocumentStatus
@@ -20,7 +27,7 @@ class NotReprocessable(ValueError):
     pass
 
 
-def reprocess(rt: Runtime, document_id: str) -> bool:
+def reprocess(rt: Runtime, document_id: str, *, audit: Callable[[Session], None] | None = None) -> bool:
     """Queue the document again; True when it was put on the queue (else the sweeper will)."""
     with rt.session() as s:
         doc = s.get(Document, document_id)
@@ -35,4 +42,6 @@ def reprocess(rt: Runtime, document_id: str) -> bool:
         doc.status, doc.reason, doc.errors = DocumentStatus.RECEIVED, None, []
         doc.process_attempts, doc.last_error = 0, None
         doc.lease_until, doc.processed_at, doc.queued_at = None, None, utcnow()
+        if audit is not None:
+            audit(s)
     return enqueue_processing(rt, document_id)

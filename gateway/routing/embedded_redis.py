@@ -55,6 +55,12 @@ class EmbeddedRedis:
             time.sleep(0.05)
         raise RuntimeError(f"embedded redis-server did not answer within {timeout}s")
 
+    def restart(self) -> subprocess.Popen | None:
+        """Start redis-server again after it died (its append-only file brings the data
+        back); returns the new process, for the supervisor to watch."""
+        self.start()
+        return self.process
+
     def _answers(self) -> bool:
         if not self.socket.exists():
             return False

@@ -11,14 +11,19 @@ posts nothing new there.
   target recognises the key), so "replay the whole document" never re-sends by accident.
 
 Each function returns a :class:`ReplayReport`: what was re-queued and what was not, why.
+An ``audit`` callback, when given, is called with the session and the report inside the
+transaction that puts the deliveries back to ``pending``: the audit row and the state
+change commit together (or not at all), and nothing is queued before that commit.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from gateway.bootstrap import Runtime
 from gateway.domain.status import DeliveryStatus
@@ -37,33 +42,37 @@ class ReplayReport:
         return {"requeued": self.requeued, "skipped": self.skipped}
 
 
-def replay_delivery(rt: Runtime, delivery_id: str, *, force: bool = False) -> ReplayReport:
-    """Replay one delivery. Raises ``LookupError`` if there is no such delivery."""
-    report = _replay(rt, [delivery_id], force)
-    if delivery_id in report.skipped and report.skipped[delivery_id] == "no such delivery":
-        raise LookupError(f"no delivery {delivery_id!r}")
-    return report
+Audit = Callable[[Session, ReplayReport], None]  # writes the audit row in the replay's own transaction
 
 
-def replay_document(rt: Runtime, document_id: str, *, force: bool = False) -> ReplayReport:
+def replay_delivery(rt: Runtime, delivery_id: str, *, force: bool = False, audit: Audit | None = None) -> ReplayReport:
+    """Replay one delivery. Raises ``LookupError`` (and audits nothing) if there is no such delivery."""
+    with rt.session() as s:
+        if s.get(DeliveryRecord, delivery_id) is None:
+            raise LookupError(f"no delivery {delivery_id!r}")
+    return _replay(rt, [delivery_id], force, audit)
+
+
+def replay_document(rt: Runtime, document_id: str, *, force: bool = False, audit: Audit | None = None) -> ReplayReport:
     """Replay every delivery of every event of one document (dead letters; pending nudged)."""
     with rt.session() as s:
         ids = s.scalars(select(DeliveryRecord.id).join(EventRecord)
                         .where(EventRecord.document_id == document_id).order_by(DeliveryRecord.id)).all()
-    return _replay(rt, list(ids), force)
+    return _replay(rt, list(ids), force, audit)
 
 
-def replay_dead_letters(rt: Runtime, adapter: str, *, limit: int | None = None) -> ReplayReport:
+def replay_dead_letters(rt: Runtime, adapter: str, *, limit: int | None = None,
+                        audit: Audit | None = None) -> ReplayReport:
     """Replay all dead-lettered deliveries of ``adapter`` (say, after the ERP is back)."""
     with rt.session() as s:
         query = (select(DeliveryRecord.id)
                  .where(DeliveryRecord.adapter == adapter, DeliveryRecord.status == DeliveryStatus.DEAD_LETTERED)
                  .order_by(DeliveryRecord.created_at))
         ids = s.scalars(query.limit(limit) if limit else query).all()
-    return _replay(rt, list(ids), False)
+    return _replay(rt, list(ids), False, audit)
 
 
-def _replay(rt: Runtime, delivery_ids: list[str], force: bool) -> ReplayReport:
+def _replay(rt: Runtime, delivery_ids: list[str], force: bool, audit: Audit | None) -> ReplayReport:
     report = ReplayReport()
     to_queue: list[tuple[str, str]] = []
     now = utcnow()
@@ -84,10 +93,12 @@ def _replay(rt: Runtime, delivery_ids: list[str], force: bool) -> ReplayReport:
                 d.attempts = 0  # a fresh set of tries under the adapter's retry policy
             d.status, d.next_attempt_at, d.queued_at, d.lease_until = DeliveryStatus.PENDING, now, now, None
             to_queue.append((d.id, d.queue))
+            report.requeued.append(d.id)
+        if audit is not None:
+            audit(s, report)  # fails -> the whole transaction rolls back and nothing is queued
     for delivery_id, queue_name in to_queue:
         # If Redis is away the row is pending with queued_at set: the sweeper queues it later.
         enqueue_delivery(rt, delivery_id, queue_name)
-        report.requeued.append(delivery_id)
     if to_queue:
         log.info("replayed %d deliveries", len(to_queue))
     return report

@@ -5,8 +5,8 @@ Uploads (staged, checked for completeness, accepted on close or on a rename from
 temporary name) are in :mod:`gateway.transports.sftp_upload`; logins, algorithms and
 throttling in :mod:`gateway.transports.sftp_auth` and ``sftp_limits``; the jail in
 ``sftp_jail``. This module is the partner's view of its folder and the listener, which
-applies the banner/handshake/auth timeouts, an idle timeout and a cap on sessions per
-client address.
+applies the banner/handshake/auth timeouts, an idle timeout and caps on connections per
+client address and in all (each connection costs threads, so their number is bounded).
 """
 
 from __future__ import annotations
@@ -243,11 +243,15 @@ class SFTPService:
             except OSError:
                 break
             with self._sessions_lock:
-                too_many = self._sessions[addr[0]] >= self.limits.sessions_per_address
-                if not too_many:
+                if sum(self._sessions.values()) >= self.limits.max_connections:
+                    too_many = f"the server is at its {self.limits.max_connections} connections"
+                elif self._sessions[addr[0]] >= self.limits.sessions_per_address:
+                    too_many = "too many connections from this address"
+                else:
+                    too_many = None
                     self._sessions[addr[0]] += 1
             if too_many:
-                log.warning("sftp: refused a connection from %s: too many sessions", addr[0])
+                log.warning("sftp: refused a connection from %s: %s", addr[0], too_many)
                 conn.close()
                 continue
             threading.Thread(target=self._serve, args=(conn, addr), name=f"sftp-{addr[0]}", daemon=True).start()

@@ -5,8 +5,10 @@ The SSH user name is the partner id; ``publickey`` is offered, and a key is acce
 only for the partner it was authorized for. ``password`` is offered only to a partner
 whose profile has a ``channels.sftp.password_hash`` (scrypt, see :func:`hash_password`).
 Failed attempts are counted (:class:`gateway.transports.sftp_limits.AuthThrottle`): a
-locked-out address or user is refused even with the right key, and a connection that
-fails ``max_auth_tries`` times is closed (paramiko has no MaxAuthTries of its own).
+locked-out *address* is refused even with the right key, a failure is answered after a
+growing delay, and a connection that fails ``max_auth_tries`` times is closed (paramiko
+has no MaxAuthTries of its own). A user name is never locked out: guesses against a
+partner id from elsewhere only slow those guesses down, never the partner's real login.
 """
 
 from __future__ import annotations
@@ -99,6 +101,7 @@ class PartnerAuthServer(paramiko.ServerInterface):
         self.event = threading.Event()
         self.throttle, self.transport = throttle, transport
         self.max_tries = limits.max_auth_tries if limits else 6
+        self.max_channels = limits.channels_per_connection if limits else 10
         self.failures = 0
         self.last_activity = time.monotonic()
 
@@ -115,7 +118,7 @@ class PartnerAuthServer(paramiko.ServerInterface):
         return paramiko.AUTH_FAILED
 
     def _blocked(self, username) -> bool:
-        if self.throttle is not None and self.throttle.blocked(self.address, username):
+        if self.throttle is not None and self.throttle.blocked(self.address):
             log.warning("sftp login refused from %s as %r: locked out after repeated failures", self.address, username)
             self._close_soon()
             return True
@@ -125,7 +128,8 @@ class PartnerAuthServer(paramiko.ServerInterface):
         log.warning("sftp login refused from %s as %r: %s", self.address, username, why)
         self.failures += 1
         if self.throttle is not None:
-            self.throttle.failed(self.address, username, password=password)
+            # Held on this connection's own thread: slows the guesser, not anyone else.
+            time.sleep(self.throttle.failed(self.address, username, password=password))
         if self.failures >= self.max_tries:
             self._close_soon()
         return paramiko.AUTH_FAILED
@@ -159,9 +163,15 @@ class PartnerAuthServer(paramiko.ServerInterface):
         return paramiko.AUTH_SUCCESSFUL
 
     def check_channel_request(self, kind, chanid):
-        if kind == "session" and self.partner_id:
-            return paramiko.OPEN_SUCCEEDED
-        return paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+        if kind != "session" or not self.partner_id:
+            return paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+        # The transport's channel map holds the channels still open (paramiko drops a closed
+        # one); each SFTP session there runs on a thread of its own, so they are capped.
+        if self.transport is not None and len(self.transport._channels) >= self.max_channels:
+            log.warning("sftp: %s from %s opened more than %d sessions on one connection", self.partner_id,
+                        self.address, self.max_channels)
+            return paramiko.OPEN_FAILED_RESOURCE_SHORTAGE
+        return paramiko.OPEN_SUCCEEDED
 
     def check_channel_subsystem_request(self, channel, name):
         if name != "sftp":

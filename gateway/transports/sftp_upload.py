@@ -2,7 +2,12 @@
 client closes (or renames) a *complete* file, refused with a clear SFTP error otherwise.
 
 * A write past the per-file limit or today's quota fails at that write, and the file
-  is refused at close: nothing of it is accepted.
+  is refused at close: nothing of it is accepted. So does a write that starts beyond
+  the end of what was written (a hole): it would otherwise be zero-filled into the
+  document (10 bytes at offset 50 MB made a 50 MB file).
+* The daily quota is charged when bytes become a document (the CLOSE of a final name,
+  or the rename of a temporary one), atomically in the database: parallel handles and
+  connections cannot together pass it, and a temporary name is no way around it.
 * A file the client closes is checked for completeness (X12 ends with its IEA, XML is
   well-formed) and then handed to :func:`gateway.intake.receive.receive`; the CLOSE is
   answered OK only once it is stored.
@@ -25,7 +30,7 @@ from paramiko.sftp import CMD_CLOSE, CMD_RENAME, SFTP_FAILURE, SFTP_OK
 from gateway.bootstrap import Runtime
 from gateway.intake.receive import receive
 from gateway.transports.completeness import incomplete_reason
-from gateway.transports.sftp_limits import add_usage
+from gateway.transports.sftp_limits import charge, refund
 
 log = logging.getLogger("gateway.transports.sftp")
 
@@ -43,14 +48,22 @@ def accept(rt: Runtime, partner_id: str, filename: str, data: bytes) -> tuple[in
         log.warning("sftp upload %s from %s refused: %s", filename, partner_id, reason)
         return SFTP_FAILURE, f"refused: {reason}; nothing was accepted, please send the whole file again"
     try:
+        charged = charge(rt, partner_id, len(data), rt.partners[partner_id].sftp.daily_quota_bytes)
+    except Exception:
+        log.exception("could not charge %s bytes to %s's quota", len(data), partner_id)
+        return SFTP_FAILURE, "not received: the gateway could not store the file, please send it again"
+    if not charged:
+        log.warning("sftp upload %s from %s refused: over today's quota", filename, partner_id)
+        return SFTP_FAILURE, "refused: the file is over what is left of today's upload quota; nothing was accepted"
+    try:
         receipt = receive(rt, data, channel="sftp", filename=filename, partner_id=partner_id)
     except Exception:
         log.exception("could not store the upload %s from %s", filename, partner_id)
+        try:
+            refund(rt, partner_id, len(data))
+        except Exception:  # the database is away: the partner is charged for a file it will resend
+            log.exception("could not refund %s bytes to %s's quota", len(data), partner_id)
         return SFTP_FAILURE, "not received: the gateway could not store the file, please send it again"
-    try:
-        add_usage(rt, partner_id, len(data))
-    except Exception:  # the document is safe; only the quota count is behind
-        log.exception("could not count %s bytes against %s's quota", len(data), partner_id)
     log.info("sftp upload %s from %s stored as %s", filename, partner_id, receipt.document_id)
     return SFTP_OK, "received"
 
@@ -72,6 +85,8 @@ class UploadHandle(SFTPHandle):
 
     def write(self, offset, data):
         end = offset + len(data)
+        if self.refused is None and offset > self.size:
+            self.refused = f"a write at offset {offset} would leave a hole after byte {self.size}"
         if self.refused is None and end > self.max_bytes:
             self.refused = f"the file is over the {self.max_bytes}-byte limit per file"
         if self.refused is None and self.quota_left is not None and end > self.quota_left:

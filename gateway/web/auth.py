@@ -83,8 +83,15 @@ def require(*roles: str):
     return wrap
 
 
+def audit_entry(principal: Principal, action: str, target: str | None, reason: str | None = None,
+                details: dict | None = None) -> AuditEntry:
+    """The audit row for an action, for the caller to add in the action's own transaction."""
+    return AuditEntry(at=utcnow(), actor=principal.actor, action=action, target=target, reason=reason,
+                      details=details or {})
+
+
 def audit(principal: Principal, action: str, target: str | None, reason: str | None = None,
           details: dict | None = None) -> None:
+    """Write an audit row in a transaction of its own (for actions that change nothing here)."""
     with current_app.extensions["gateway"].session() as s:
-        s.add(AuditEntry(at=utcnow(), actor=principal.actor, action=action, target=target, reason=reason,
-                         details=details or {}))
+        s.add(audit_entry(principal, action, target, reason, details))

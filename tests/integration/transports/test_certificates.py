@@ -10,6 +10,7 @@ from as2_kit import make_runtime, new_keys, write_partner
 from gateway.transports.as2_profiles import directory
 from gateway.transports.cert_monitor import expiry_report, warn_expiring
 from gateway.web.app import create_app
+from gateway.web.auth import create_token
 
 NOW = datetime.now(UTC)
 
@@ -30,11 +31,30 @@ def test_expiry_report_and_metrics_warn_30_days_ahead(tmp_path):
     assert states["fine"][0] == "ok" and states["(us)"][0] == "ok"
     assert states["gone"][0] == "expired" and states["gone"][1] < 0
     assert {r["partner_id"] for r in warn_expiring(rt)} == {"soon", "gone"}
-    metrics = create_app(rt).test_client().get("/metrics").get_data(as_text=True)
+    viewer = {"Authorization": "Bearer " + create_token(rt, "prometheus", "viewer")}
+    metrics = create_app(rt).test_client().get("/metrics", headers=viewer).get_data(as_text=True)
     [line] = [ln for ln in metrics.splitlines() if ln.startswith('gateway_certificate_expiry_days{partner="soon"')]
     assert line.startswith('gateway_certificate_expiry_days{partner="soon",kind="partner",file="cert0.pem"} ')
     assert 19 < float(line.rsplit(" ", 1)[1]) < 21
     assert "gateway_certificates_attention 2" in metrics
+
+
+def test_metrics_never_name_partners_to_a_caller_without_a_token(tmp_path):
+    partners = tmp_path / "partners"
+    write_partner(partners, "soon", "SOON-AS2", [new_keys("SOON-AS2").cert_pem])
+    rt = make_runtime(tmp_path / "home", partners, f"sqlite:///{tmp_path / 'gw.db'}", None, [new_keys("BUYERCO")])
+    client = create_app(rt).test_client()
+    anonymous = client.get("/metrics")
+    assert anonymous.status_code == 401 and b"soon" not in anonymous.data  # the default: a token is needed
+    partner = {"Authorization": "Bearer " + create_token(rt, "p", "partner", "soon")}
+    assert client.get("/metrics", headers=partner).status_code == 403
+    rt.settings = rt.settings.with_overrides(metrics_access="open")  # a scrape on a private listener
+    opened = client.get("/metrics").get_data(as_text=True)
+    assert "gateway_certificates_attention" in opened and "soon" not in opened
+    viewer = {"Authorization": "Bearer " + create_token(rt, "prometheus", "viewer")}
+    assert 'partner="soon"' in client.get("/metrics", headers=viewer).get_data(as_text=True)
+    rt.settings = rt.settings.with_overrides(metrics_access="off")
+    assert client.get("/metrics", headers=viewer).status_code == 404
 
 
 def test_rollover_encrypts_to_the_newest_valid_certificate(tmp_path):

@@ -216,3 +216,178 @@ def test_repeated_failures_lock_the_address_out_and_leave_others_alone(rig, tmp_
     locked = rig.sftp("ls\n", "other", good, other_address)
     assert locked.returncode != 0, "the right key from a locked-out address must be refused too"
     assert rig.sftp("ls\n", "other", good, "BindAddress=127.0.0.3").returncode == 0  # another address is fine
+
+
+def _closing(client, f):
+    """CLOSE a file and return the server's error text ('' for OK): SFTPFile.close() swallows it."""
+    try:
+        client._request(CMD_CLOSE, f.handle)
+        return ""
+    except OSError as exc:
+        return str(exc)
+    finally:
+        f._closed = True
+
+
+def test_parallel_handles_cannot_together_pass_the_daily_quota(tmp_path, database_url):
+    partners = tmp_path / "partners"
+    write_sftp_partner(partners, "acme", daily_quota_bytes=SIZE * 5 // 2)
+    rig = SftpRig(tmp_path, database_url, None, partners)
+    try:
+        key = paramiko.Ed25519Key.from_private_key_file(str(rig.key_for("acme")))
+        with paramiko.Transport(("127.0.0.1", rig.service.port)) as t:
+            t.connect(username="acme", pkey=key)
+            client = paramiko.SFTPClient.from_transport(t)
+            handles = [client.open(f"inbound/po-{i}.edi", "wb") for i in range(4)]  # all open, quota untouched
+            for f in handles:
+                f.write(SAMPLE.read_bytes())
+                f.flush()
+            outcomes = [_closing(client, f) for f in handles]
+        assert outcomes[:2] == ["", ""]
+        assert all("quota" in o for o in outcomes[2:]), outcomes
+        assert len(docs(rig.rt, "acme")) == 2
+    finally:
+        rig.stop()
+
+
+def test_a_temporary_name_is_charged_and_checked_when_its_rename_delivers_it(tmp_path, database_url):
+    partners = tmp_path / "partners"
+    write_sftp_partner(partners, "acme", daily_quota_bytes=SIZE * 5 // 2)
+    rig = SftpRig(tmp_path, database_url, None, partners)
+    try:
+        # Three parts staged while nothing is charged yet, then delivered one by one by rename.
+        puts = "".join(f"put {SAMPLE} inbound/po-{i}.edi.filepart\n" for i in range(3))
+        renames = "".join(f"rename inbound/po-{i}.edi.filepart inbound/po-{i}.edi\n" for i in range(3))
+        result = rig.sftp(puts + renames)
+        assert result.returncode != 0, result.stderr
+        assert 'rename "/inbound/po-2.edi.filepart"' in result.stderr or "po-2" in result.stderr, result.stderr
+        assert [d.filename for d in docs(rig.rt, "acme")] == ["po-0.edi", "po-1.edi"]
+        assert not list((rig.rt.settings.home / "sftp-staging" / "acme").iterdir())  # nothing left behind
+    finally:
+        rig.stop()
+
+
+def test_simultaneous_charges_never_pass_the_quota_together(tmp_path, database_url):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gateway.transports.sftp_limits import bytes_today, charge
+
+    partners = tmp_path / "partners"
+    write_sftp_partner(partners, "acme")
+    rig = SftpRig(tmp_path, database_url, None, partners)
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            results = list(pool.map(lambda _: charge(rig.rt, "acme", 1000, 5000), range(24)))
+        assert results.count(True) == 5 and bytes_today(rig.rt, "acme") == 5000
+    finally:
+        rig.stop()
+
+
+def _login(port: int, source: str, user: str, **credentials) -> bool:
+    """One paramiko login from ``source`` (any 127.x address is loopback): True if accepted."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=20, source_address=(source, 0))
+    with paramiko.Transport(sock) as t:
+        try:
+            t.connect(username=user, **credentials)
+        except paramiko.AuthenticationException:
+            return False
+        return t.is_authenticated()
+
+
+def test_guesses_from_rotating_addresses_never_lock_out_the_partner(tmp_path):
+    partners = tmp_path / "partners"
+    write_sftp_partner(partners, "pw", password_hash=hash_password("correct horse"))
+    rig = SftpRig(tmp_path, f"sqlite:///{tmp_path / 'gw.db'}", None, partners, address_failures=4,
+                  lockout=120, slowdown=0.01, slowdown_max=0.05)
+    try:
+        key = paramiko.Ed25519Key.from_private_key_file(str(rig.key_for("pw")))
+        for i in range(1, 31):  # 30 wrong passwords for the partner id, each from a new address
+            assert not _login(rig.service.port, f"127.0.9.{i}", "pw", password=f"guess {i}")
+        assert _login(rig.service.port, "127.0.8.1", "pw", password="correct horse")
+        assert _login(rig.service.port, "127.0.8.2", "pw", pkey=key)
+        # the guessing addresses themselves are only locked out once they reach their own limit
+        for _ in range(4):
+            assert not _login(rig.service.port, "127.0.7.1", "pw", password="guess")
+        assert not _login(rig.service.port, "127.0.7.1", "pw", password="correct horse")
+        assert _login(rig.service.port, "127.0.8.3", "pw", password="correct horse")
+    finally:
+        rig.stop()
+
+
+def test_failures_are_answered_ever_later_and_a_user_name_is_never_locked():
+    from gateway.transports.sftp_limits import AuthThrottle, SftpLimits
+
+    now = [1000.0]
+    throttle = AuthThrottle(SftpLimits(address_failures=5, slowdown=0.5, slowdown_max=4.0), clock=lambda: now[0])
+    delays = [throttle.failed(f"10.0.0.{i}", "acme", password=True) for i in range(12)]
+    assert delays[:4] == [0.5, 1.0, 2.0, 4.0] and set(delays[4:]) == {4.0}  # slowed per user, capped
+    assert not any(throttle.blocked(f"10.0.0.{i}") for i in range(12)) and not throttle.blocked("10.0.1.1")
+    assert throttle.failed("10.0.2.1", "acme", password=False) == 0.5  # a refused key: per address only
+    for _ in range(4):
+        throttle.failed("10.0.3.3", "bob", password=False)
+    assert not throttle.blocked("10.0.3.3")
+    throttle.failed("10.0.3.3", "bob", password=False)
+    assert throttle.blocked("10.0.3.3")  # the fifth failure from one address locks that address
+    now[0] += 600.1 + 900  # past the window and the lockout
+    assert not throttle.blocked("10.0.3.3") and throttle.failed("10.0.4.4", "acme", password=True) == 0.5
+
+
+def _transport(port: int, source: str, key) -> paramiko.Transport:
+    t = paramiko.Transport(socket.create_connection(("127.0.0.1", port), timeout=20, source_address=(source, 0)))
+    t.connect(username="acme", pkey=key)
+    return t
+
+
+def test_connections_in_all_and_sessions_per_connection_are_capped(tmp_path):
+    partners = tmp_path / "partners"
+    write_sftp_partner(partners, "acme")
+    rig = SftpRig(tmp_path, f"sqlite:///{tmp_path / 'gw.db'}", None, partners, max_connections=2,
+                  channels_per_connection=2)
+    try:
+        key = paramiko.Ed25519Key.from_private_key_file(str(rig.key_for("acme")))
+        first, second = (_transport(rig.service.port, f"127.0.6.{i}", key) for i in (1, 2))
+        with pytest.raises((paramiko.SSHException, EOFError, OSError)):  # a third address: the server is full
+            _transport(rig.service.port, "127.0.6.3", key).close()
+        sessions = [paramiko.SFTPClient.from_transport(first) for _ in range(2)]
+        assert all(s.listdir("/") for s in sessions)
+        with pytest.raises(paramiko.ChannelException):
+            first.open_session()
+        sessions[0].close()  # a closed session makes room for the next one
+        deadline = time.monotonic() + 20
+        while len(first._channels) >= 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert paramiko.SFTPClient.from_transport(first).listdir("/")
+        second.close()  # and a closed connection for the next connection
+        deadline, third = time.monotonic() + 20, None
+        while third is None and time.monotonic() < deadline:
+            try:
+                third = _transport(rig.service.port, "127.0.6.3", key)
+            except (paramiko.SSHException, EOFError, OSError):
+                time.sleep(0.1)
+        assert third is not None and paramiko.SFTPClient.from_transport(third).listdir("/")
+        third.close()
+        first.close()
+    finally:
+        rig.stop()
+
+
+def test_a_write_beyond_the_end_is_refused_not_zero_filled(rig):
+    write_sftp_partner(rig.rt.settings.partners_dir, "holes")  # no per-file limit below the global 50 MiB
+    rig.rt.partners = __import__("gateway.domain.partner", fromlist=["x"]).load_partners(rig.rt.settings.partners_dir)
+    body = SAMPLE.read_bytes()
+    key = paramiko.Ed25519Key.from_private_key_file(str(rig.key_for("holes")))
+    with paramiko.Transport(("127.0.0.1", rig.service.port)) as t:
+        t.connect(username="holes", pkey=key)
+        client = paramiko.SFTPClient.from_transport(t)
+        f = client.open("inbound/holey.edi", "wb")
+        f.write(body[:200])
+        f.seek(20_000_000 + 200)  # leaves 20 MB of nothing between the two writes
+        with pytest.raises(OSError):
+            f.write(body[200:])
+            f.flush()
+        assert "hole" in _closing(client, f)
+        g = client.open("inbound/whole.edi", "wb")  # an honest upload on the same connection still works
+        g.write(body)
+        g.flush()
+        assert _closing(client, g) == ""
+    assert [d.filename for d in docs(rig.rt, "holes")] == ["whole.edi"]
