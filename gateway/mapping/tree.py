@@ -110,12 +110,12 @@ def _nest_by_ids(node: Node, tag: str) -> None:
     for order, child in enumerate(node.children):
         parent = None
         if child.tag == tag:
-            stated = child.start.get(2).strip()
+            stated = child.start.get(2)
             rank = _RANK.get(child.start.get(3).strip())
-            if stated:
+            if stated.strip():
                 parent = by_id.get(stated)
             elif rank is not None:
-                parent = max((latest[r] for r in latest if r < rank), default=(0, None), key=lambda p: p[0])[1]
+                parent = _nearest_higher(latest, rank)
             if rank is not None:
                 latest[rank] = (order, child)
         if parent is not None and parent is not child and not _is_below(parent, child):
@@ -124,6 +124,12 @@ def _nest_by_ids(node: Node, tag: str) -> None:
         else:
             kept.append(child)
     node.children = kept
+
+
+def _nearest_higher(latest: dict[int, tuple[int, Node]], rank: int) -> Node | None:
+    """The most recent loop seen at a level above ``rank``, if any."""
+    above = [seen for r, seen in latest.items() if r < rank]
+    return max(above, key=lambda seen: seen[0])[1] if above else None
 
 
 def _is_below(candidate: Node, ancestor: Node) -> bool:

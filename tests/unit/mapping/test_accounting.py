@@ -54,6 +54,8 @@ def _lines(event: dict) -> list[tuple[str, str]]:
 def test_without_hl02_the_level_codes_and_order_build_the_hierarchy():
     tree = _hl_tree("1::S 2::O 3::P 4::I 5::P 6::I 7::O 8::I")
     assert _shape(tree) == ["1S", "  2O", "    3P", "      4I", "    5P", "      6I", "  7O", "    8I"]
+    # a level code outside S/O/T/P/I is left where it is and is no one's parent
+    assert _shape(_hl_tree("1::S 2::O 3::X 4::I")) == ["1S", "  2O", "    4I", "3X"]
 
 
 def test_a_stated_hl02_always_wins_over_the_level_order():
