@@ -79,9 +79,12 @@ def invoice_discrepancies(po: dict, shipments: list[dict], invoice: dict) -> lis
             if order.get("po_number") != po.get("po_number"):
                 continue
             for line in order.get("lines", []):
+                quantity = _dec(line.get("quantity_shipped"))
+                if quantity is None:  # a despatch line may state no quantity (UBL 0..1)
+                    continue
                 po_line = _match(po.get("lines", []), line) or line
                 key = po_line.get("line_number") or ""
-                shipped[key] = shipped.get(key, Decimal(0)) + Decimal(line["quantity_shipped"])
+                shipped[key] = shipped.get(key, Decimal(0)) + quantity
     out = []
     for line in invoice.get("lines", []):
         po_line = _match(po.get("lines", []), line)

@@ -50,7 +50,8 @@ class OrderLineSchema(_Strict):
     upc = _opt(fields.String)
     item_number = _opt(fields.String)
     description = _opt(fields.String)
-    quantity = DecimalString(required=True)
+    # always present; null when the source has none (a UBL LineItem's Quantity is 0..1)
+    quantity = DecimalString(required=True, allow_none=True)
     uom = _opt(fields.String)
     unit_price = _opt(DecimalString)
     requested_date = _opt(IsoDate)
@@ -112,7 +113,7 @@ class ShippedLineSchema(_Strict):
     vendor_part = _opt(fields.String)
     upc = _opt(fields.String)
     item_number = _opt(fields.String)
-    quantity_shipped = DecimalString(required=True)
+    quantity_shipped = DecimalString(required=True, allow_none=True)  # UBL DeliveredQuantity is 0..1
     uom = _opt(fields.String)
     quantity_ordered = _opt(DecimalString)
 
@@ -144,7 +145,7 @@ class InvoiceLineSchema(_Strict):
     upc = _opt(fields.String)
     item_number = _opt(fields.String)
     description = _opt(fields.String)
-    quantity = DecimalString(required=True)
+    quantity = DecimalString(required=True, allow_none=True)  # UBL InvoicedQuantity is 0..1
     uom = _opt(fields.String)
     unit_price = DecimalString(required=True, allow_none=True)
     amount = DecimalString(required=True, allow_none=True)

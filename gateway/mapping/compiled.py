@@ -78,6 +78,8 @@ class TranslationMap:
     document: str | None = None
     dialect: object = None  # X12 or an XmlDialect with the map's namespaces
     envelope: dict = field(default_factory=dict)
+    # the line-bearing parts of the source: X12 segment tags, or compiled XPaths
+    source_lines: tuple = ()
 
 
 class CompileError(Exception):

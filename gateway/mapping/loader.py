@@ -24,7 +24,7 @@ from gateway.mapping.compiled import (
     compile_loops,
     compile_payload,
 )
-from gateway.mapping.paths import X12
+from gateway.mapping.paths import X12, PathSyntaxError
 from gateway.mapping.schema import PATH_PARSER, MapSchema
 from gateway.mapping.xpaths import XmlDialect
 from gateway.mapping.yamlsource import MapFileError, load_yaml
@@ -108,6 +108,7 @@ def load_map(path: Path, base_dir: Path = BASE_MAPS_DIR) -> TranslationMap:
         spec = MapSchema().load(merged)
         payload = compile_payload(spec["payload"], spec["event"], spec["tables"])
         envelope = compile_envelope(spec["envelope"], spec["tables"])
+        source_lines = _source_lines(spec, dialect)
     except ValidationError as exc:
         problems = [f"{_where(origins, at)}: {'.'.join(map(str, at)) or '(map)'}: {msg}"
                     for at, msg in _flatten(exc.messages)]
@@ -137,7 +138,22 @@ def load_map(path: Path, base_dir: Path = BASE_MAPS_DIR) -> TranslationMap:
         document=spec.get("document"),
         dialect=dialect,
         envelope=envelope,
+        source_lines=source_lines,
     )
+
+
+def _source_lines(spec: dict, dialect) -> tuple:
+    """X12 tags as they are; XPaths compiled now, so a bad one fails the map with its line."""
+    declared = tuple(spec.get("source_lines") or ())
+    if dialect is X12:
+        return declared
+    out = []
+    for i, text in enumerate(declared):
+        try:
+            out.append(dialect.parse(text))
+        except PathSyntaxError as exc:
+            raise CompileError(("source_lines", str(i)), str(exc)) from None
+    return tuple(out)
 
 
 def _dialect(data: dict):

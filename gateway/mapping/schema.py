@@ -10,6 +10,7 @@ A map file (YAML)::
     loops:   {PO1: {members: [PID, ACK, DTM]}, N1: {members: [N3, N4]}}
     tables:  {ack_type: {AC: accepted_with_changes, AD: accepted}}
     payload: {po_number: {from: BAK03, required: true}, lines: {each: PO1, fields: {...}}}
+    source_lines: [PO1]             # the line-bearing source parts (see mapping/accounting.py)
 
 A partner map adds ``inherits: <base map id>`` and states only what differs.
 
@@ -24,6 +25,7 @@ import re
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from gateway.events.lines import carries_lines
 from gateway.events.payloads import PAYLOAD_SCHEMAS
 from gateway.mapping.functions import resolve_zone
 from gateway.mapping.mapfields import PATH_PARSER, PathField, TransformField
@@ -31,6 +33,7 @@ from gateway.mapping.mapfields import PATH_PARSER, PathField, TransformField
 __all__ = ["PATH_PARSER", "MapSchema"]
 
 ON_MISSING = ("error", "keep", "null")
+SEGMENT_TAG = re.compile(r"^[A-Z][A-Z0-9]{1,2}$")
 FORMATS = ("x12", "cxml", "ubl")
 
 
@@ -195,6 +198,23 @@ class MapSchema(Schema):
         load_default=dict,
     )
     payload = FieldsMap(required=True)
+    # X12: segment tags; XML: XPaths. Each loop holding such a segment, or each element
+    # selected, must become a line of the event (required when the event has lines).
+    source_lines = fields.List(fields.String())
+
+    @validates_schema
+    def _source_lines(self, data, **kwargs):
+        declared = data.get("source_lines")
+        if declared is None:
+            if carries_lines(data.get("event", "")):
+                raise ValidationError({"source_lines": [
+                    f"required: a {data['event']} map must name the line-bearing segments (X12 tags) or "
+                    "elements (XPaths) of its source, so that no line is lost silently"]})
+            return
+        if data.get("format", "x12") == "x12":
+            bad = [t for t in declared if not SEGMENT_TAG.match(t)]
+            if bad:
+                raise ValidationError({"source_lines": [f"X12 segment tags expected (like PO1), got {bad}"]})
 
     @validates_schema
     def _per_format(self, data, **kwargs):

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from gateway.events.envelope import SourceContext, make_event, validate_event
+from gateway.mapping.accounting import check_accounted, x12_source_lines
 from gateway.mapping.compiled import TranslationMap
 from gateway.mapping.evaluate import Evaluator, TranslationError
 from gateway.mapping.functions import parse_x12_date, parse_x12_time, resolve_zone
@@ -46,7 +47,9 @@ def translate_x12(
 
     ``partner_maps_dir`` is ``partners/<id>/maps`` when the partner has overrides,
     None for base maps only. Raises :class:`TranslationError` (which field, which
-    transaction set, which segment) when a document lacks a required business field.
+    transaction set, which segment) when a document lacks a required business field,
+    and its :class:`~gateway.mapping.accounting.TranslationIncomplete` when the event
+    would not carry every line of the set.
     """
     maps = cached_maps(partner_maps_dir, base_dir)
     events = []
@@ -73,6 +76,7 @@ def translate_transaction(
     root = build_tree(ts.segments, spec.loops, header=_envelope_segments(interchange, group))
     scope = Scope(root, root, 0, interchange.delimiters.component or ">")
     payload = Evaluator(spec.tables, spec.timezone, where).fields(spec.payload, scope)
+    check_accounted(spec, where, payload, x12_source_lines(spec, root))
     event = make_event(
         event_type=spec.event,
         context=context,

@@ -4,7 +4,10 @@ A loop starts at its start segment and holds the following segments its
 definition accepts; a segment it doesn't accept closes it and is offered to the
 enclosing loop, up to the root, which takes anything. ``hierarchical`` loops
 (the 856 HL) are then re-parented by HL01/HL02, because an HL's place in the
-hierarchy is stated by its ids, not by segment order.
+hierarchy is stated by its ids, not by segment order. Some senders leave HL02
+empty: such an HL hangs under the nearest preceding HL of a higher level code
+(HL03, :data:`LEVEL_ORDER`), which is what their segment order means. A stated
+HL02 always wins.
 
 Sans-IO: segments in, a tree of :class:`Node` out.
 """
@@ -16,6 +19,9 @@ from dataclasses import dataclass, field
 from gateway.x12.model import Segment
 
 ROOT_ONLY = frozenset({"ST", "SE"})
+# HL03 hierarchical level codes from the top down: shipment, order, tare, pack, item.
+LEVEL_ORDER = ("S", "O", "T", "P", "I")
+_RANK = {code: rank for rank, code in enumerate(LEVEL_ORDER)}
 
 
 @dataclass(frozen=True)
@@ -93,17 +99,37 @@ def _nest_hierarchies(node: Node, spec: LoopDef) -> None:
 
 
 def _nest_by_ids(node: Node, tag: str) -> None:
-    """Move each ``tag`` loop under the loop whose HL01 equals its HL02."""
+    """Move each ``tag`` loop under the loop whose HL01 equals its HL02.
+
+    Without an HL02 the parent is the nearest preceding loop whose HL03 ranks
+    higher in :data:`LEVEL_ORDER`; a top level (S) or an unknown code stays put.
+    """
     by_id = {c.start.get(1): c for c in node.children if c.tag == tag}
+    latest: dict[int, tuple[int, Node]] = {}  # rank -> (order, the last loop seen at that rank)
     kept: list[Node] = []
-    for child in node.children:
-        parent = by_id.get(child.start.get(2)) if child.tag == tag else None
+    for order, child in enumerate(node.children):
+        parent = None
+        if child.tag == tag:
+            stated = child.start.get(2)
+            rank = _RANK.get(child.start.get(3).strip())
+            if stated.strip():
+                parent = by_id.get(stated)
+            elif rank is not None:
+                parent = _nearest_higher(latest, rank)
+            if rank is not None:
+                latest[rank] = (order, child)
         if parent is not None and parent is not child and not _is_below(parent, child):
             child.parent = parent
             parent.children.append(child)
         else:
             kept.append(child)
     node.children = kept
+
+
+def _nearest_higher(latest: dict[int, tuple[int, Node]], rank: int) -> Node | None:
+    """The most recent loop seen at a level above ``rank``, if any."""
+    above = [seen for r, seen in latest.items() if r < rank]
+    return max(above, key=lambda seen: seen[0])[1] if above else None
 
 
 def _is_below(candidate: Node, ancestor: Node) -> bool:

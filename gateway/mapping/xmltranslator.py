@@ -16,6 +16,7 @@ from pathlib import Path
 from lxml import etree
 
 from gateway.events.envelope import SourceContext, make_event, validate_event
+from gateway.mapping.accounting import check_accounted, xml_source_lines
 from gateway.mapping.compiled import TranslationMap
 from gateway.mapping.evaluate import Evaluator, TranslationError
 from gateway.mapping.functions import fn_iso_datetime
@@ -93,6 +94,7 @@ def translate_document(spec: TranslationMap, root: etree._Element, fmt: str, nam
     key = envelope.get("document_key") or ""
     where = f"{fmt} {name} {key!r} (map {spec.id})"
     payload = Evaluator(spec.tables, spec.timezone, where, spec.dialect).fields(spec.payload, scope)
+    check_accounted(spec, where, payload, xml_source_lines(spec, root))
     event = make_event(
         event_type=spec.event,
         context=context,

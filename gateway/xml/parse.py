@@ -17,6 +17,7 @@ the line and the XPath of the element that was open when it happened.
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 
 from lxml import etree
@@ -28,6 +29,8 @@ log = logging.getLogger("gateway.xml")
 MAX_BYTES = 50 * 1024 * 1024
 MAX_DEPTH = 100  # real cXML and UBL documents stay below 20
 _CHUNK = 16 * 1024
+# ``<!DOCTYPE name ... [``: an internal subset, where entities are declared
+_INTERNAL_SUBSET = re.compile(rb"<!DOCTYPE\s[^>\[]*\[")
 
 
 class _RefuseEverything(etree.Resolver):
@@ -55,14 +58,16 @@ def parse_document(data: bytes, *, max_bytes: int = MAX_BYTES, max_depth: int = 
                                       f"the document is {len(data)} bytes; at most {max_bytes} are accepted")])
     parser = hardened_parser()
     stack: list[tuple[str, Counter]] = [("", Counter())]
+    at_end = False
     try:
         for start in range(0, len(data), _CHUNK):
             parser.feed(data[start:start + _CHUNK])
             _follow(parser, stack, max_depth)
+        at_end = True  # every byte was taken: an error now means the input stopped too early
         root = parser.close()
     except etree.XMLSyntaxError as exc:
         _follow(parser, stack, max_depth)  # the events parsed before the error: where it happened
-        raise XmlRejected([_syntax_finding(exc, stack[-1][0])]) from None
+        raise XmlRejected([_syntax_finding(exc, stack[-1][0], data, at_end=at_end)]) from None
     _refuse_internal_subset(root)
     return root
 
@@ -83,26 +88,39 @@ def _follow(parser: etree.XMLPullParser, stack: list[tuple[str, Counter]], max_d
 
 def _step(element: etree._Element, siblings: Counter) -> str:
     """``prefix:name[n]`` for a child, counting earlier siblings of the same name."""
-    qname = etree.QName(element)
-    name = f"{element.prefix}:{qname.localname}" if element.prefix else qname.localname
+    try:
+        local = etree.QName(element).localname
+    except ValueError:  # a name cut off mid-way ("cbc:") in a truncated document
+        local = str(element.tag).rpartition("}")[2] or "?"
+    name = f"{element.prefix}:{local}" if element.prefix else local
     siblings[name] += 1
     return f"{name}[{siblings[name]}]" if siblings[name] > 1 else name
 
 
-def _syntax_finding(exc: etree.XMLSyntaxError, open_path: str) -> XmlFinding:
+def _syntax_finding(exc: etree.XMLSyntaxError, open_path: str, data: bytes, *, at_end: bool) -> XmlFinding:
+    """Classify by what libxml2 reported and what the bytes declare, never by words in the
+    message: a truncated cXML stops inside ``<Identity>``, and that is no entity attack."""
     line, column = (exc.position if exc.position else (exc.lineno, None))
     message = (exc.msg or str(exc)).strip()
-    lowered = message.lower()
     where = f" (column {column})" if column else ""
-    if "depth" in lowered:
-        return XmlFinding(XmlErrorCode.TOO_DEEP, f"elements are nested too deep{where}: {message[:200]}",
-                          line or None, open_path or None)
-    if "entity" in lowered or "doctype" in lowered or "dtd" in lowered:
+    place = (line or None, open_path or None)
+    if exc.code == etree.ErrorTypes.ERR_RESOURCE_LIMIT and "excessive depth" in message.lower():
+        return XmlFinding(XmlErrorCode.TOO_DEEP, f"elements are nested too deep{where}: {message[:200]}", *place)
+    if _INTERNAL_SUBSET.search(data):
+        # entity expansion limits and broken declarations both live in the document's own
+        # DTD subset, which is refused whatever else is wrong with it
         return XmlFinding(XmlErrorCode.DTD_FORBIDDEN,
-                          f"DTD/entities forbidden: the document declares entities that are refused "
-                          f"(entity expansion / XXE){where}: {message[:200]}", line or None, open_path or None)
-    return XmlFinding(XmlErrorCode.NOT_WELL_FORMED, f"not well-formed XML{where}: {message[:300]}",
-                      line or None, open_path or None)
+                          f"DTD/entities forbidden: the document declares a DTD subset, and documents with "
+                          f"their own DTD or entities are refused (entity expansion / XXE){where}: {message[:200]}",
+                          *place)
+    if at_end and not data.strip():
+        return XmlFinding(XmlErrorCode.NOT_WELL_FORMED, "the document is empty", None, None)
+    if at_end:
+        inside = f"inside {open_path}" if open_path else "before its root element"
+        return XmlFinding(XmlErrorCode.NOT_WELL_FORMED,
+                          f"not well-formed XML: the document is incomplete, it ends {inside} (cut off in "
+                          f"transfer?){where}: {message[:300]}", *place)
+    return XmlFinding(XmlErrorCode.NOT_WELL_FORMED, f"not well-formed XML{where}: {message[:300]}", *place)
 
 
 def _refuse_internal_subset(root: etree._Element) -> None:

@@ -17,7 +17,7 @@ DOCUMENTS = {
     "InvoiceDetailRequest_acme_inv-88060.xml": ("invoice.received", "invoice_number", "INV-88060"),
     "OrderRequest_acme_po_ac-9001.xml": ("purchase_order.received", "po_number", "AC-9001"),
     "OrderResponse_acme_po_4500012370.xml": ("purchase_order.acknowledged", "po_number", "4500012370"),
-    "DespatchAdvice_acme_sh-77070.xml": ("shipment.noticed", "shipment_id", "SH-77070"),
+    "DespatchAdvice_acme_sh-77070.xml": ("shipment.noticed", "shipment_id", "DA-77070"),
     "Invoice_acme_inv-88070.xml": ("invoice.received", "invoice_number", "INV-88070"),
     "Order_acme_po_ac-9002.xml": ("purchase_order.received", "po_number", "AC-9002"),
 }

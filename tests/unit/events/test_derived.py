@@ -83,3 +83,14 @@ def test_derived_events_are_valid_and_deterministic():
     assert event["event_id"] != ACK["event_id"]
     discrepancies = invoice_discrepancies(PO["payload"], [ASN["payload"]], INVOICE["payload"])
     assert derive_events(INVOICE, "invoice.discrepancy", discrepancies)[0]["payload"]["field"] == "unit_price"
+
+
+def test_lines_without_a_quantity_are_compared_on_what_they_state():
+    """UBL makes DeliveredQuantity and InvoicedQuantity optional (issue #10, 6): a null
+    quantity neither crashes the comparison nor counts as zero shipped or invoiced."""
+    asn = json.loads(json.dumps(ASN["payload"]))
+    asn["orders"][0]["lines"][0]["quantity_shipped"] = None
+    invoice = json.loads(json.dumps(INVOICE["payload"]))
+    invoice["lines"][1]["quantity"] = None
+    found = invoice_discrepancies(PO["payload"], [asn], invoice)
+    assert [(d["line_number"], d["field"]) for d in found] == [("3", "unit_price")]

@@ -130,3 +130,17 @@ def test_real_xml_documents(path):
     marker = root_items.get(event["source"]["transaction_set"])
     if marker:
         assert len(event["payload"]["lines"]) == path.read_bytes().count(marker)
+
+
+def test_ubl_codes_that_the_schema_allows_do_not_reject():
+    """Issue #10, 6: a valid value the map had no entry for rejected the document."""
+    invoice = (SAMPLES / "ubl_Invoice_acme_inv-88004.xml").read_bytes()
+    boolean = invoice.replace(b"<cbc:ChargeIndicator>true</cbc:ChargeIndicator>",
+                              b"<cbc:ChargeIndicator>1</cbc:ChargeIndicator>")  # xsd:boolean
+    assert [c["type"] for c in translate_xml(boolean, CTX)[0]["payload"]["charges"]] == ["charge"]
+    response = (SAMPLES / "ubl_OrderResponse_acme_po_4500012348.xml").read_bytes()
+    other_code = response.replace(b"<cbc:OrderResponseCode>CA</cbc:OrderResponseCode>",
+                                  b"<cbc:OrderResponseCode>AJ</cbc:OrderResponseCode>")
+    payload = translate_xml(other_code, CTX)[0]["payload"]
+    # the lines decide (line 2 changed), and the code the sender used stays visible
+    assert (payload["ack_type"], payload["ack_type_code"]) == ("accepted_with_changes", "AJ")
