@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from gateway.bootstrap import Runtime
 from gateway.domain.partner import PartnerProfile, find_by_sender
@@ -67,7 +67,7 @@ def process_interchange(rt: Runtime, s, doc: Document, result, index: int, data:
         ).order_by(InterchangeRecord.id)
     )
     if original is not None and original.sha256 == sha:
-        return _duplicate(s, doc, ic, sha, original)
+        return _duplicate(s, doc, ic, index, original)
     if original is not None:
         extra.append(Finding(
             FindingCode.DUPLICATE_INTERCHANGE_CONTROL_NUMBER,
@@ -114,16 +114,21 @@ def identify_partner(rt: Runtime, doc: Document, ic: Interchange) -> tuple[Partn
     return partner, None
 
 
-def _duplicate(s, doc: Document, ic: Interchange, sha: str, original: InterchangeRecord) -> InterchangeOutcome:
+def _duplicate(s, doc: Document, ic: Interchange, index: int, original: InterchangeRecord) -> InterchangeOutcome:
     """Same bytes again: nothing is delivered, and the original acks go out again.
 
     No interchange row is added: the unique (partner, sender, ISA13, bytes) index is what
     makes two workers racing on the same file end as one accepted and one duplicate."""
     acks = []
-    for old in s.scalars(select(AckRecord).where(AckRecord.document_id == original.document_id,
-                                                 AckRecord.interchange_control_number.isnot(None))):
+    # Only the acks of the interchange this one repeats: the original file may have held
+    # others. Acks recorded before migration 0007 do not say which they answered.
+    answered = or_(AckRecord.acknowledged_control_number == ic.control_number,
+                   AckRecord.acknowledged_control_number.is_(None))
+    for old in s.scalars(select(AckRecord).where(AckRecord.document_id == original.document_id, answered)
+                         .order_by(AckRecord.id)):
         ack = AckRecord(document_id=doc.id, kind=old.kind, interchange_control_number=old.interchange_control_number,
-                        text=old.text, status=AckStatus.PENDING)
+                        text=old.text, status=AckStatus.PENDING, acknowledged_control_number=ic.control_number,
+                        interchange_index=index)
         s.add(ack)
         acks.append(ack)
     s.flush()
@@ -135,16 +140,23 @@ def _acknowledge(rt, s, doc, result, index, partner: PartnerProfile, extra) -> l
 
     if partner.x12.ack == "none":
         return []
-    if s.scalar(select(AckRecord.id).where(AckRecord.document_id == doc.id).limit(1)) is not None:
-        return []  # a reprocess: this interchange was acknowledged the first time
     ic = result.interchanges[index]
+    # Answered: an ack of this interchange, or one recorded before acks named theirs
+    # (0007). A "could not process" TA1 (no index, see service.give_up) does not count:
+    # a reprocess after it answers with the real outcome.
+    legacy = and_(AckRecord.interchange_index.is_(None), AckRecord.acknowledged_control_number.is_(None))
+    answered = select(AckRecord.id).where(AckRecord.document_id == doc.id,
+                                          or_(AckRecord.interchange_index == index, legacy))
+    if s.scalar(answered.limit(1)) is not None:
+        return []  # a reprocess: this interchange was acknowledged the first time
     prefer = None if partner.x12.ack == "auto" else partner.x12.ack
     built = build_acknowledgments(
         result, index, our_qualifier=ic.receiver_qualifier, our_id=ic.receiver_id,
         control_numbers=DatabaseControlNumbers(s), prefer=prefer, extra_findings=extra,
     )
     records = [AckRecord(document_id=doc.id, kind=a.kind, interchange_control_number=str(a.interchange_control_number),
-                         text=a.text, status=AckStatus.PENDING) for a in built]
+                         text=a.text, status=AckStatus.PENDING, acknowledged_control_number=ic.control_number[:9],
+                         interchange_index=index) for a in built]
     s.add_all(records)
     s.flush()
     return records
