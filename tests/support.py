@@ -73,3 +73,26 @@ def drain(rt, rounds: int = 20) -> None:
             return
         rt.settings = rt.settings.with_overrides(lease_seconds=0.01)
         sweep(rt)
+
+
+def with_partner_settings(rt, monkeypatch, tmp_path, partner_id: str = "demo", **changes):
+    """A runtime whose copy of ``partner_id``'s profile has ``changes`` merged in (nested
+    dicts merge), used by this process and by the jobs it runs (they read the environment)."""
+    import shutil
+
+    import yaml
+
+    import gateway.bootstrap as bootstrap_module
+    from gateway.bootstrap import bootstrap
+
+    partners = tmp_path / "partners"
+    if not partners.exists():
+        shutil.copytree(REPO / "partners", partners)
+    path = partners / partner_id / "partner.yaml"
+    profile = yaml.safe_load(path.read_text())
+    for key, value in changes.items():
+        profile[key] = {**profile.get(key, {}), **value} if isinstance(value, dict) else value
+    path.write_text(yaml.safe_dump(profile))
+    monkeypatch.setenv("GATEWAY_PARTNERS_DIR", str(partners))
+    monkeypatch.setattr(bootstrap_module, "_runtime", None)
+    return bootstrap(rt.settings.with_overrides(partners_dir=partners))

@@ -54,25 +54,16 @@ def process_interchange(rt: Runtime, s, doc: Document, result, index: int, data:
         doc.partner_id = partner.id
 
     extra: list[Finding] = []
-    # Control numbers wrap around: only an ISA13 seen within the duplicate window counts.
-    since = utcnow() - timedelta(days=rt.settings.duplicate_window_days)
-    original = s.scalar(
-        select(InterchangeRecord).join(Document, Document.id == InterchangeRecord.document_id).where(
-            InterchangeRecord.partner_id == partner.id,
-            InterchangeRecord.sender_id == ic.sender_id,
-            InterchangeRecord.control_number == ic.control_number,
-            InterchangeRecord.document_id != doc.id,
-            InterchangeRecord.status != DocumentStatus.DUPLICATE,
-            Document.received_at >= since,
-        ).order_by(InterchangeRecord.id)
-    )
-    if original is not None and original.sha256 == sha:
-        return _duplicate(s, doc, ic, index, original)
-    if original is not None:
+    earlier = _earlier_uses(rt, s, doc, ic, partner)
+    same = next((r for r in earlier if r.sha256 == sha), None)
+    if same is not None:
+        return _duplicate(s, doc, ic, index, same)
+    blocking = _blocking_use(earlier, partner)
+    if blocking is not None:
         extra.append(Finding(
             FindingCode.DUPLICATE_INTERCHANGE_CONTROL_NUMBER,
-            f"ISA13 {ic.control_number} was already used by document {original.document_id} "
-            "with different content",
+            f"ISA13 {ic.control_number} was already used by document {blocking.document_id} "
+            f"({blocking.status}) with different content",
             interchange_index=index,
         ))
 
@@ -94,6 +85,33 @@ def process_interchange(rt: Runtime, s, doc: Document, result, index: int, data:
         outcome.reason = outcome.reason or "no transaction set could be accepted"
     s.add(_interchange_row(doc, ic, sha, outcome.status, partner.id))
     return outcome
+
+
+def _earlier_uses(rt: Runtime, s, doc: Document, ic: Interchange, partner: PartnerProfile) -> list[InterchangeRecord]:
+    """Interchanges from this sender with the same ISA13, oldest first. Control numbers
+    wrap around: only one seen within the duplicate window counts."""
+    since = utcnow() - timedelta(days=rt.settings.duplicate_window_days)
+    return list(s.scalars(
+        select(InterchangeRecord).join(Document, Document.id == InterchangeRecord.document_id).where(
+            InterchangeRecord.partner_id == partner.id,
+            InterchangeRecord.sender_id == ic.sender_id,
+            InterchangeRecord.control_number == ic.control_number,
+            InterchangeRecord.document_id != doc.id,
+            InterchangeRecord.status != DocumentStatus.DUPLICATE,
+            Document.received_at >= since,
+        ).order_by(InterchangeRecord.id)
+    ))
+
+
+def _blocking_use(earlier: list[InterchangeRecord], partner: PartnerProfile) -> InterchangeRecord | None:
+    """The earlier use that makes reusing the ISA13 with other bytes a TA1 025, if any.
+
+    By default (``control_number_reuse: after_rejection``) a supplier may correct a
+    rejected interchange and resend it under the same number; once one was accepted
+    (even in part), its number is spent: the ERP has its data under that number."""
+    if partner.control_number_reuse == "never":
+        return earlier[0] if earlier else None
+    return next((r for r in earlier if r.status != DocumentStatus.REJECTED), None)
 
 
 def identify_partner(rt: Runtime, doc: Document, ic: Interchange) -> tuple[PartnerProfile | None, str | None]:

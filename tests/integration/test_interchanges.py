@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from support import SAMPLES, drain
+from support import SAMPLES, drain, with_partner_settings
 
 from gateway.intake.receive import receive
 from gateway.store.models import Document
@@ -85,3 +85,48 @@ def test_a_resent_file_of_three_gets_each_original_ack_again_once(rt, erp_receiv
     assert sorted(a["text"] for a in dup["acks"]) == sorted(a["text"] for a in original["acks"])
     assert len(dup["acks"]) == 3
     assert len(erp_receiver.posts) == 3
+
+
+def broken_set(icn: int) -> bytes:
+    """Interchange ``icn`` whose only set has a wrong SE01: the whole interchange is rejected."""
+    return interchange(icn).replace(b"SE*16*0001~", b"SE*99*0001~")
+
+
+def test_a_corrected_resend_with_the_same_isa13_is_processed_and_delivered(rt, erp_receiver):
+    first = receive(rt, broken_set(401), channel="sftp", filename="a.edi", partner_id="demo")
+    drain(rt)
+    assert show(rt, first.document_id)["status"] == "rejected"
+    assert erp_receiver.posts == []
+    corrected = receive(rt, interchange(401), channel="sftp", filename="a-fixed.edi", partner_id="demo")
+    drain(rt)
+    doc = show(rt, corrected.document_id)
+    assert doc["status"] == "accepted", doc["reason"]
+    assert len(erp_receiver.posts) == 1
+    assert doc["ack"]["kind"] == "997" and "AK9*A*1*1*1" in doc["ack"]["text"]
+    # the same broken bytes again are a duplicate: the original rejection goes back
+    again = receive(rt, broken_set(401), channel="sftp", filename="a-again.edi", partner_id="demo")
+    drain(rt)
+    assert show(rt, again.document_id)["status"] == "duplicate"
+
+
+def test_an_accepted_isa13_stays_spent_even_after_a_rejected_reuse(rt, erp_receiver):
+    receive(rt, interchange(402), channel="sftp", filename="a.edi", partner_id="demo")
+    drain(rt)
+    for name, data in (("b.edi", broken_set(402)), ("c.edi", interchange(402, po=b"4500099999"))):
+        doc = show(rt, receive(rt, data, channel="sftp", filename=name, partner_id="demo").document_id)
+        drain(rt)
+        doc = show(rt, doc["id"])
+        assert doc["status"] == "rejected" and "ISA13 000000402 was already used" in doc["reason"]
+        assert "*R*025~" in doc["ack"]["text"]
+    assert len(erp_receiver.posts) == 1
+
+
+def test_a_partner_set_to_never_reuse_gets_ta1_025_for_a_corrected_resend(rt, erp_receiver, monkeypatch, tmp_path):
+    rt = with_partner_settings(rt, monkeypatch, tmp_path, x12={"control_number_reuse": "never"})
+    receive(rt, broken_set(403), channel="sftp", filename="a.edi", partner_id="demo")
+    drain(rt)
+    corrected = receive(rt, interchange(403), channel="sftp", filename="a-fixed.edi", partner_id="demo")
+    drain(rt)
+    doc = show(rt, corrected.document_id)
+    assert doc["status"] == "rejected" and "*R*025~" in doc["ack"]["text"]
+    assert erp_receiver.posts == []
