@@ -226,7 +226,9 @@ def cmd_documents_show(args) -> int:
     if args.json:
         _print_json(detail)
         return EXIT_OK
-    print(f"{detail['id']}  {detail['status']}  from {detail['partner_id']} via {detail['channel']}: {detail['filename']}")
+    test = "  TEST DATA" if detail["test"] else ""
+    print(f"{detail['id']}  {detail['status']}{test}  from {detail['partner_id']} via {detail['channel']}: "
+          f"{detail['filename']}")
     if detail["reason"]:
         print(f"  reason: {detail['reason']}")
     for t in detail["transaction_sets"]:

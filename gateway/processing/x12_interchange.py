@@ -16,7 +16,7 @@ from gateway.bootstrap import Runtime
 from gateway.domain.partner import PartnerProfile, find_by_sender
 from gateway.domain.status import AckStatus, DeliveryStatus, DocumentStatus, TransactionStatus
 from gateway.processing.control_numbers import DatabaseControlNumbers
-from gateway.routing.routes import routes_for
+from gateway.routing.routes import Route, routes_for
 from gateway.store.models import (
     AckRecord,
     DeliveryRecord,
@@ -67,6 +67,8 @@ def process_interchange(rt: Runtime, s, doc: Document, result, index: int, data:
             interchange_index=index,
         ))
 
+    test = ic.usage == "T"  # ISA15: validated and acknowledged as usual, never delivered to production
+    doc.test = doc.test or test
     acks = _acknowledge(rt, s, doc, result, index, partner, extra)
     envelope_errors = [f for f in list(result.findings) + extra
                        if f.is_error and f.interchange_index == index and f.level is Level.INTERCHANGE]
@@ -83,6 +85,8 @@ def process_interchange(rt: Runtime, s, doc: Document, result, index: int, data:
         if envelope_errors:
             outcome.reason = "; ".join(f.message for f in envelope_errors)
         outcome.reason = outcome.reason or "no transaction set could be accepted"
+    elif test:
+        outcome.reason = "; ".join(filter(None, [outcome.reason, f"ISA13 {ic.control_number}: {test_data_note(partner)}"]))
     s.add(_interchange_row(doc, ic, sha, outcome.status, partner.id))
     return outcome
 
@@ -213,6 +217,8 @@ def _process_set(rt, s, doc, result, index, ic, group, ts, partner, envelope_err
                        "segment_index": None, "element": None}]
         return False, f"{ts.set_id} {ts.control_number}: {exc}"
     for body in events:
+        if ic.usage == "T":
+            body["test"] = True
         outcome.deliveries.extend(record_event(rt, s, doc, body))
     return True, None
 
@@ -248,7 +254,8 @@ def record_event(rt: Runtime, s, doc: Document, body: dict) -> list[DeliveryReco
             event.body = body
     now = utcnow()
     deliveries = []
-    for route in routes_for(body["type"], rt.settings, body.get("partner_id")):
+    test = bool(body.get("test"))
+    for route in _routes(rt, body):
         if route.adapter in have:
             continue
         d = DeliveryRecord(id=f"{body['event_id']}-{route.adapter}", event_id=body["event_id"], adapter=route.adapter,
@@ -256,10 +263,30 @@ def record_event(rt: Runtime, s, doc: Document, body: dict) -> list[DeliveryReco
                            queued_at=now, replays=0)
         s.add(d)
         deliveries.append(d)
-    remember_purchase_order(s, body)
+    if not test:  # a test PO must never be compared with production acknowledgments
+        remember_purchase_order(s, body)
     for derived in derived_events(s, body):
+        if test:
+            derived["test"] = True
         deliveries.extend(record_event(rt, s, doc, derived))
     return deliveries
+
+
+def _routes(rt: Runtime, body: dict) -> list[Route]:
+    """Where an event goes. Test data goes to test routes only, and only when its partner
+    says ``test_data: route``; by default it is held (recorded, delivered nowhere)."""
+    test = bool(body.get("test"))
+    partner = rt.partner(body.get("partner_id"))
+    if test and (partner is None or partner.test_data != "route"):
+        return []
+    return routes_for(body["type"], rt.settings, body.get("partner_id"), test=test)
+
+
+def test_data_note(partner: PartnerProfile) -> str:
+    """What happens to a test document of ``partner``, for its reason line."""
+    if partner.test_data == "route":
+        return "test data: delivered only on routes marked test"
+    return "test data: held, delivered nowhere (the partner's test_data is hold)"
 
 
 def _interchange_row(doc: Document, ic: Interchange, sha: str, status, partner_id: str | None = None):

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from gateway.bootstrap import Runtime
 from gateway.domain.partner import PartnerProfile
 from gateway.domain.status import DocumentStatus
-from gateway.processing.x12_interchange import InterchangeOutcome, record_event
+from gateway.processing.x12_interchange import InterchangeOutcome, record_event, test_data_note
 from gateway.store.models import Document, EventRecord
 from gateway.xml import XmlErrorCode, XmlFinding, XmlRejected, check_xml, identify, schema_dir
 from gateway.xml.check import XmlCheck
@@ -39,6 +39,7 @@ def process_xml(rt: Runtime, s, doc: Document, data: bytes) -> InterchangeOutcom
         if check.root is None:
             raise XmlRejected(check.findings)
         partner = _identify(rt, doc, check)
+        doc.test = _is_test(check)  # before any rejection: its document.rejected is test data too
         doc.partner_id = doc.partner_id or partner.id
         original = _same_bytes(s, doc, partner)
         if original is not None:
@@ -52,9 +53,22 @@ def process_xml(rt: Runtime, s, doc: Document, data: bytes) -> InterchangeOutcom
     except XmlRejected as exc:
         _reject(doc, check, exc.findings)
         return InterchangeOutcome(DocumentStatus.REJECTED, doc.reason)
+    for body in events:
+        if doc.test:
+            body["test"] = True
     deliveries = [d for body in events for d in record_event(rt, s, doc, body)]
-    doc.status, doc.reason, doc.errors = DocumentStatus.ACCEPTED, check.skipped, []
+    notes = [check.skipped, test_data_note(partner) if doc.test else None]
+    doc.status, doc.reason, doc.errors = DocumentStatus.ACCEPTED, "; ".join(filter(None, notes)) or None, []
     return InterchangeOutcome(DocumentStatus.ACCEPTED, doc.reason, deliveries=deliveries)
+
+
+def _is_test(check: XmlCheck) -> bool:
+    """cXML ``<Request deploymentMode="test">`` (the default is production). UBL has no
+    such marker: a partner sends its UBL test documents to a test gateway."""
+    if check.kind.standard != "cxml":
+        return False
+    request = check.root.find("Request")
+    return request is not None and request.get("deploymentMode", "production").strip().lower() == "test"
 
 
 def _identify(rt: Runtime, doc: Document, check: XmlCheck) -> PartnerProfile:
