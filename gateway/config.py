@@ -57,6 +57,7 @@ class Settings:
     lease_seconds: float = 120.0  # a claimed job not finished by then is swept and retried
     max_document_bytes: int = 50 * 1024 * 1024
     duplicate_window_days: float = 90.0  # an ISA13 reused after this is a new interchange
+    bulk_threshold_bytes: int = 256 * 1024  # bigger documents are processed on the `bulk` queue
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -100,4 +101,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         lease_seconds=_positive(env, "GATEWAY_LEASE_SECONDS", 120.0),
         max_document_bytes=int(_positive(env, "GATEWAY_MAX_DOCUMENT_BYTES", 50 * 1024 * 1024)),
         duplicate_window_days=_positive(env, "GATEWAY_DUPLICATE_WINDOW_DAYS", 90.0),
+        bulk_threshold_bytes=int(_positive(env, "GATEWAY_BULK_THRESHOLD_BYTES", 256 * 1024)),
     )

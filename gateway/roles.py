@@ -157,7 +157,7 @@ class Gateway:
     sftp: object
     worker: subprocess.Popen  # critical queues: erp, process, acks
     demo_erp: bool
-    extra_workers: list[subprocess.Popen] = field(default_factory=list)  # planning, notify
+    extra_workers: list[subprocess.Popen] = field(default_factory=list)  # bulk; planning, notify
     folder: object = None  # gateway.transports.folder.FolderWatcher
     as2: object = None  # gateway.transports.as2_send.As2Resender
 
@@ -215,9 +215,8 @@ def start_all(settings: Settings | None = None) -> Gateway:
     env = dict(os.environ, GATEWAY_HOME=str(settings.home), DATABASE_URL=settings.database_url,
                REDIS_URL=settings.redis_url, GATEWAY_ERP_URL=settings.erp_url,
                GATEWAY_PARTNERS_DIR=str(settings.partners_dir))
-    # Two workers: the critical queues never wait behind a slow planning system or webhook.
-    worker = subprocess.Popen([sys.executable, "-m", "gateway", "worker", "--queues",
-                               ",".join(queues.CRITICAL_QUEUES)], env=env)
-    extra = subprocess.Popen([sys.executable, "-m", "gateway", "worker", "--queues",
-                              ",".join(queues.NON_CRITICAL_QUEUES)], env=env)
-    return Gateway(settings, embedded, http, sftp, worker, demo_erp, [extra], folder=folder, as2=as2)
+    # One worker per group: the critical queues never wait behind a big document being
+    # processed, a slow planning system or a webhook.
+    worker, *extra = [subprocess.Popen([sys.executable, "-m", "gateway", "worker", "--queues", ",".join(group)],
+                                       env=env) for group in queues.WORKER_GROUPS]
+    return Gateway(settings, embedded, http, sftp, worker, demo_erp, extra, folder=folder, as2=as2)
