@@ -96,3 +96,16 @@ def with_partner_settings(rt, monkeypatch, tmp_path, partner_id: str = "demo", *
     monkeypatch.setenv("GATEWAY_PARTNERS_DIR", str(partners))
     monkeypatch.setattr(bootstrap_module, "_runtime", None)
     return bootstrap(rt.settings.with_overrides(partners_dir=partners))
+
+
+def add_partner_like_demo(partners: Path, partner_id: str, isa_id: str) -> None:
+    """A second supplier in the ``partners`` folder: the demo profile under another id and ISA06."""
+    (partners / partner_id).mkdir()
+    (partners / partner_id / "partner.yaml").write_text(
+        (partners / "demo" / "partner.yaml").read_text().replace("id: demo", f"id: {partner_id}")
+        .replace("ACMESUPPLY", isa_id))
+
+
+def sent_by(data: bytes, isa_id: str) -> bytes:
+    """The demo partner's interchange ``data`` as sent by ``isa_id`` (ISA06 and GS02)."""
+    return data.replace(b"ACMESUPPLY     ", isa_id.encode().ljust(15)).replace(b"*ACMESUPPLY*", f"*{isa_id}*".encode())

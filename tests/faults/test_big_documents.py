@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from faultkit import Processes, gateway_env, in_process_runtime, make_855, wait_for
 from rq.registry import StartedJobRegistry
-from support import REPO
+from support import REPO, add_partner_like_demo, sent_by
 
 from gateway.intake.receive import receive
 from gateway.routing import queues
@@ -28,11 +28,8 @@ def test_a_small_document_is_processed_while_a_big_one_is_in_flight(database_url
         pytest.skip("holds the big document in flight with a row lock, which needs PostgreSQL")
     partners = tmp_path / "partners"
     shutil.copytree(REPO / "partners", partners)
-    (partners / "other").mkdir()
-    (partners / "other" / "partner.yaml").write_text(
-        (partners / "demo" / "partner.yaml").read_text().replace("id: demo", "id: other")
-        .replace("ACMESUPPLY", "OTHERSUPPLY"))
-    small = make_855(901).replace(b"ACMESUPPLY     ", b"OTHERSUPPLY    ").replace(b"*ACMESUPPLY*", b"*OTHERSUPPLY*")
+    add_partner_like_demo(partners, "other", "OTHERSUPPLY")
+    small = sent_by(make_855(901), "OTHERSUPPLY")
     big = b"".join(make_855(n) for n in range(902, 905))
     env = gateway_env(tmp_path, database_url, redis_url, GATEWAY_ERP_URL=erp.url,
                       GATEWAY_PARTNERS_DIR=str(partners), GATEWAY_BULK_THRESHOLD_BYTES=str(len(small) * 2))

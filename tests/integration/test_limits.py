@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from support import SAMPLES, drain
+from support import SAMPLES, add_partner_like_demo, drain, sent_by, with_partner_settings
 
 import gateway.intake.receive as receive_module
 import gateway.processing.service as service
@@ -90,15 +90,10 @@ def test_a_document_whose_worker_died_on_the_last_attempt_is_ended_by_the_sweepe
 
 def test_a_big_document_waits_on_its_own_queue_while_another_partners_small_one_is_processed(
         rt, erp_receiver, monkeypatch, tmp_path):
-    from support import with_partner_settings
-
-    rt = with_partner_settings(rt, monkeypatch, tmp_path)  # a copy of the partners, to add one
-    other = tmp_path / "partners" / "other"
-    other.mkdir()
-    (other / "partner.yaml").write_text((tmp_path / "partners" / "demo" / "partner.yaml").read_text()
-                                        .replace("id: demo", "id: other").replace("ACMESUPPLY", "OTHERSUPPLY"))
+    with_partner_settings(rt, monkeypatch, tmp_path)  # a copy of the partners, to add one
+    add_partner_like_demo(tmp_path / "partners", "other", "OTHERSUPPLY")
     rt = with_partner_settings(rt, monkeypatch, tmp_path)
-    small = SAMPLE_855.replace(b"ACMESUPPLY     ", b"OTHERSUPPLY    ").replace(b"*ACMESUPPLY*", b"*OTHERSUPPLY*")
+    small = sent_by(SAMPLE_855, "OTHERSUPPLY")
     rt.settings = rt.settings.with_overrides(bulk_threshold_bytes=len(small) * 2)
     monkeypatch.setenv("GATEWAY_BULK_THRESHOLD_BYTES", str(len(small) * 2))
     big = b"".join(SAMPLE_855.replace(b"*000000101*", b"*%09d*" % n, 1).replace(b"IEA*1*000000101~",
