@@ -32,12 +32,12 @@ log = logging.getLogger("gateway.processing")
 
 def claim(rt: Runtime, document_id: str) -> bool:
     """Take the document for this worker, for as long as its job may run (a big file
-    must not look abandoned to the sweeper while pyx12 is still reading it)."""
+    must not look abandoned to the sweeper while it is still being read)."""
     now = utcnow()
     with rt.session() as s:
         size = s.scalar(select(Document.size).where(Document.id == document_id)) or 0
         lease = rt.settings.lease_seconds  # small files: seconds of work, fast recovery after a crash
-        if size > 1024 * 1024:
+        if size > rt.settings.bulk_threshold_bytes:  # the `bulk` queue's documents: minutes of work
             lease = max(lease, processing_timeout(size) + 60)
         result = s.execute(
             update(Document)
