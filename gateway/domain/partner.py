@@ -169,6 +169,13 @@ class PartnerProfile:
         maps = self.folder / "maps"
         return maps if maps.is_dir() and any(maps.iterdir()) else None
 
+    @property
+    def test_data_handling(self) -> str:
+        """What happens to this partner's test data, for a document's reason line."""
+        if self.test_data == "route":
+            return "test data: delivered only on routes marked test"
+        return "test data: held, delivered nowhere (the partner's test_data is hold)"
+
     def sends_as(self, qualifier: str, sender_id: str) -> bool:
         return (qualifier, sender_id.strip()) == (self.x12.qualifier, self.x12.id)
 

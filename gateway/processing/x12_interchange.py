@@ -32,6 +32,9 @@ from gateway.x12.model import FunctionalGroup, Interchange, TransactionSet
 log = logging.getLogger("gateway.processing")
 
 ACK_GROUPS = {"FA"}  # inbound 997/999 are never acknowledged (X12: "shall not be acknowledged")
+# An ack recorded before acks named the interchange they answer (migration 0007): it
+# answered the whole document, as every ack did then.
+_LEGACY_ACK = and_(AckRecord.interchange_index.is_(None), AckRecord.acknowledged_control_number.is_(None))
 
 
 @dataclass
@@ -86,7 +89,7 @@ def process_interchange(rt: Runtime, s, doc: Document, result, index: int, data:
             outcome.reason = "; ".join(f.message for f in envelope_errors)
         outcome.reason = outcome.reason or "no transaction set could be accepted"
     elif test:
-        outcome.reason = "; ".join(filter(None, [outcome.reason, f"ISA13 {ic.control_number}: {test_data_note(partner)}"]))
+        outcome.reason = "; ".join(filter(None, [outcome.reason, f"ISA13 {ic.control_number}: {partner.test_data_handling}"]))
     s.add(_interchange_row(doc, ic, sha, outcome.status, partner.id))
     return outcome
 
@@ -142,12 +145,10 @@ def _duplicate(s, doc: Document, ic: Interchange, index: int, original: Intercha
     No interchange row is added: the unique (partner, sender, ISA13, bytes) index is what
     makes two workers racing on the same file end as one accepted and one duplicate."""
     acks = []
-    # Only the acks of the interchange this one repeats: the original file may have held
-    # others. Acks recorded before migration 0007 do not say which they answered.
-    answered = or_(AckRecord.acknowledged_control_number == ic.control_number,
-                   AckRecord.acknowledged_control_number.is_(None))
-    for old in s.scalars(select(AckRecord).where(AckRecord.document_id == original.document_id, answered)
-                         .order_by(AckRecord.id)):
+    # Only the acks of the interchange this one repeats: the original file may have held others.
+    answered = and_(AckRecord.acknowledged_control_number == ic.control_number, AckRecord.interchange_index.isnot(None))
+    for old in s.scalars(select(AckRecord).where(AckRecord.document_id == original.document_id,
+                                                 or_(answered, _LEGACY_ACK)).order_by(AckRecord.id)):
         ack = AckRecord(document_id=doc.id, kind=old.kind, interchange_control_number=old.interchange_control_number,
                         text=old.text, status=AckStatus.PENDING, acknowledged_control_number=ic.control_number,
                         interchange_index=index)
@@ -163,12 +164,10 @@ def _acknowledge(rt, s, doc, result, index, partner: PartnerProfile, extra) -> l
     if partner.x12.ack == "none":
         return []
     ic = result.interchanges[index]
-    # Answered: an ack of this interchange, or one recorded before acks named theirs
-    # (0007). A "could not process" TA1 (no index, see service.give_up) does not count:
-    # a reprocess after it answers with the real outcome.
-    legacy = and_(AckRecord.interchange_index.is_(None), AckRecord.acknowledged_control_number.is_(None))
+    # A "not processed" TA1 (no index; gateway.processing.failure) does not count: a
+    # reprocess after it answers with the real outcome.
     answered = select(AckRecord.id).where(AckRecord.document_id == doc.id,
-                                          or_(AckRecord.interchange_index == index, legacy))
+                                          or_(AckRecord.interchange_index == index, _LEGACY_ACK))
     if s.scalar(answered.limit(1)) is not None:
         return []  # a reprocess: this interchange was acknowledged the first time
     prefer = None if partner.x12.ack == "auto" else partner.x12.ack
@@ -280,13 +279,6 @@ def _routes(rt: Runtime, body: dict) -> list[Route]:
     if test and (partner is None or partner.test_data != "route"):
         return []
     return routes_for(body["type"], rt.settings, body.get("partner_id"), test=test)
-
-
-def test_data_note(partner: PartnerProfile) -> str:
-    """What happens to a test document of ``partner``, for its reason line."""
-    if partner.test_data == "route":
-        return "test data: delivered only on routes marked test"
-    return "test data: held, delivered nowhere (the partner's test_data is hold)"
 
 
 def _interchange_row(doc: Document, ic: Interchange, sha: str, status, partner_id: str | None = None):

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from gateway.bootstrap import Runtime
 from gateway.domain.partner import PartnerProfile
 from gateway.domain.status import DocumentStatus
-from gateway.processing.x12_interchange import InterchangeOutcome, record_event, test_data_note
+from gateway.processing.x12_interchange import InterchangeOutcome, record_event
 from gateway.store.models import Document, EventRecord
 from gateway.xml import XmlErrorCode, XmlFinding, XmlRejected, check_xml, identify, schema_dir
 from gateway.xml.check import XmlCheck
@@ -57,7 +57,7 @@ def process_xml(rt: Runtime, s, doc: Document, data: bytes) -> InterchangeOutcom
         if doc.test:
             body["test"] = True
     deliveries = [d for body in events for d in record_event(rt, s, doc, body)]
-    notes = [check.skipped, test_data_note(partner) if doc.test else None]
+    notes = [check.skipped, partner.test_data_handling if doc.test else None]
     doc.status, doc.reason, doc.errors = DocumentStatus.ACCEPTED, "; ".join(filter(None, notes)) or None, []
     return InterchangeOutcome(DocumentStatus.ACCEPTED, doc.reason, deliveries=deliveries)
 

@@ -76,6 +76,10 @@ def test_a_document_whose_processing_keeps_crashing_ends_failed_with_a_ta1(rt, e
     assert doc["status"] == "accepted"
     assert len(erp_receiver.posts) == 1
     assert [a["kind"] for a in doc["acks"]] == ["TA1", "997"]  # the partner hears the real outcome too
+    again = receive(rt, SAMPLE_855, channel="sftp", filename="a-again.edi", partner_id="demo")
+    drain(rt)
+    dup = show(rt, again.document_id)  # a resend gets the real answer again, not "not processed"
+    assert dup["status"] == "duplicate" and [a["kind"] for a in dup["acks"]] == ["997"]
 
 
 def test_a_document_whose_worker_died_on_the_last_attempt_is_ended_by_the_sweeper(rt, erp_receiver):
