@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
 
+from gateway.domain.status import DocumentStatus
 from gateway.intake.receive import DocumentTooLarge, receive
 from gateway.processing.reprocess import NotReprocessable, reprocess
 from gateway.store.models import Document, EventRecord
@@ -17,7 +18,7 @@ from gateway.store.views import document_detail, document_summary, list_document
 from gateway.web.auth import OPERATORS, READERS, audit, require
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-STATUSES = ("received", "accepted", "rejected", "duplicate")
+STATUSES = tuple(DocumentStatus)
 
 
 def _rt():
