@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 
-from support import SAMPLES, Receiver, drain, with_partner_settings
+import pytest
+from support import CORPUS, SAMPLES, Receiver, drain, with_partner_settings
 
 from gateway.intake.receive import receive
 from gateway.store.models import Document
@@ -16,6 +17,7 @@ SAMPLE_855 = (SAMPLES / "855" / "855_004010_acme_accepted_with_changes.edi").rea
 TEST_855 = SAMPLE_855.replace(b"*000000101*0*P*", b"*000000501*0*T*", 1).replace(b"IEA*1*000000101~",
                                                                                   b"IEA*1*000000501~")
 CXML = (SAMPLES / "cxml" / "ConfirmationRequest_acme_po_4500012360.xml").read_bytes()
+REAL_TEST_855 = CORPUS / "real" / "x12-855" / "855_4010_two-sets-same-group_staedi.edi"  # ISA15 = T
 
 
 def show(rt, document_id: str) -> dict:
@@ -74,3 +76,22 @@ def test_a_cxml_document_in_test_mode_is_marked_and_held(rt, erp_receiver):
     doc = show(rt, receipt.document_id)
     assert doc["status"] == "accepted" and doc["test"] is True, doc["reason"]
     assert all(e["event"]["test"] is True and e["deliveries"] == [] for e in doc["events"])
+
+
+@pytest.mark.skipif(not REAL_TEST_855.exists(), reason="the shared corpus is not here")
+def test_a_real_suppliers_test_interchange_is_held(rt, erp_receiver, monkeypatch, tmp_path):
+    with_partner_settings(rt, monkeypatch, tmp_path)  # a copy of the partners, to add this sender
+    (tmp_path / "partners" / "staedi").mkdir()
+    (tmp_path / "partners" / "staedi" / "partner.yaml").write_text(
+        "id: staedi\nname: StAEDI sample sender\nx12: {qualifier: ZZ, id: ALEXANDRE0JACOB}\n"
+        "our_x12: {qualifier: ZZ, id: ALEXANDRE0JACOB}\n")
+    rt = with_partner_settings(rt, monkeypatch, tmp_path)
+    receipt = receive(rt, REAL_TEST_855.read_bytes(), channel="sftp", filename=REAL_TEST_855.name,
+                      partner_id="staedi")
+    drain(rt)
+    assert erp_receiver.posts == []
+    doc = show(rt, receipt.document_id)
+    assert doc["status"] == "accepted" and doc["test"] is True, doc["reason"]
+    assert len(doc["events"]) == 2 and all(e["event"]["test"] and e["deliveries"] == [] for e in doc["events"])
+    [ack] = doc["acks"]
+    assert ack["kind"] == "997" and ack["status"] == "sent" and "*T*" in ack["text"]  # answered as test, too
