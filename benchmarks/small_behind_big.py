@@ -14,17 +14,10 @@ until the big one is done (its latency is then about the big one's time).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
-from support import Receiver, free_port  # noqa: E402
+from gateway_up import REPO, GatewayUp
 
 SAMPLE = (REPO / "sample_docs" / "855" / "855_004010_acme_accepted_with_changes.edi").read_text()
 LOOP = "PO1*{n}*100*EA*12.50**BP*WIDGET-{n}*VP*AC-W{n}~\nPID*F****STEEL WIDGET~\nACK*IA*100*EA*068*20261201~\n"
@@ -48,37 +41,14 @@ def main() -> int:
     ap.add_argument("--files", type=int, default=10)
     ap.add_argument("--database-url")
     args = ap.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="gw-bench-"))
-    receiver = Receiver()
-    sftp_port, http_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
-    env.update(GATEWAY_HOME=str(work / "var"), GATEWAY_SFTP_PORT=str(sftp_port), GATEWAY_HTTP_PORT=str(http_port),
-               GATEWAY_ERP_URL=receiver.url)
-    if args.database_url:
-        env["DATABASE_URL"] = args.database_url
-    log = open(work / "gateway.log", "w")  # noqa: SIM115
-    gw = subprocess.Popen([sys.executable, "-m", "gateway", "up"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        while "Press Ctrl-C" not in (work / "gateway.log").read_text():
-            if gw.poll() is not None:
-                raise SystemExit((work / "gateway.log").read_text())
-            time.sleep(0.1)
-        key = work / "id_ed25519"
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-        subprocess.run([sys.executable, "-m", "gateway", "partners", "authorize", "demo", f"{key}.pub"], env=env,
-                       check=True, capture_output=True)
-
+    with GatewayUp(args.database_url) as gw:
         def put(name: str, text: str) -> float:
-            (work / name).write_text(text)
-            subprocess.run(["sftp", "-b", "-", "-i", str(key), "-P", str(sftp_port), "-o", "BatchMode=yes",
-                            "-o", "StrictHostKeyChecking=no", "-o", f"UserKnownHostsFile={work / 'kh'}",
-                            "demo@127.0.0.1"], input=f"put {work / name} inbound/\n", check=True,
-                           capture_output=True, text=True)
-            return time.time()
+            (gw.work / name).write_text(text)
+            return gw.put(gw.work / name)
 
         def posted(icn: str, deadline: float) -> float | None:
             while time.time() < deadline:
-                for p in list(receiver.posts):
+                for p in list(gw.receiver.posts):
                     if p["body"]["source"]["interchange_control_number"] == icn:
                         return p["at"]
                 time.sleep(0.01)
@@ -99,11 +69,6 @@ def main() -> int:
               f"upload -> ERP POST {big_at - big_put:.1f} s" if big_at else "big 855: no POST within an hour")
         print(f"small 855 x {args.files} while it was processed: sftp exit -> ERP POST p50 "
               f"{statistics.median(latencies):.0f} ms, max {max(latencies):.0f} ms")
-    finally:
-        gw.terminate()
-        gw.wait(timeout=30)
-        receiver.stop()
-        log.close()
     return 0
 
 
