@@ -12,17 +12,10 @@ receiver got the POST: p50 / p95 / max, and the first one separately (cold worke
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
-from support import Receiver, free_port  # noqa: E402
+from gateway_up import REPO, GatewayUp
 
 SAMPLE = REPO / "sample_docs" / "855" / "855_004010_acme_accepted_with_changes.edi"
 
@@ -32,25 +25,8 @@ def main() -> int:
     ap.add_argument("--files", type=int, default=30)
     ap.add_argument("--database-url")
     args = ap.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="gw-bench-"))
-    receiver = Receiver()
-    sftp_port, http_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
-    env.update(GATEWAY_HOME=str(work / "var"), GATEWAY_SFTP_PORT=str(sftp_port), GATEWAY_HTTP_PORT=str(http_port),
-               GATEWAY_ERP_URL=receiver.url)
-    if args.database_url:
-        env["DATABASE_URL"] = args.database_url
-    log = open(work / "gateway.log", "w")  # noqa: SIM115
-    gw = subprocess.Popen([sys.executable, "-m", "gateway", "up"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        while "Press Ctrl-C" not in (work / "gateway.log").read_text():
-            if gw.poll() is not None:
-                raise SystemExit((work / "gateway.log").read_text())
-            time.sleep(0.1)
-        key = work / "id_ed25519"
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-        subprocess.run([sys.executable, "-m", "gateway", "partners", "authorize", "demo", f"{key}.pub"], env=env,
-                       check=True, capture_output=True)
+    with GatewayUp(args.database_url) as gw:
+        receiver, work = gw.receiver, gw.work
         template = SAMPLE.read_text()
         latencies, from_start = [], []
         for i in range(args.files):
@@ -59,11 +35,7 @@ def main() -> int:
             doc.write_text(template.replace("000000101", icn))
             seen = len(receiver.posts)
             started = time.time()
-            subprocess.run(["sftp", "-b", "-", "-i", str(key), "-P", str(sftp_port), "-o", "BatchMode=yes",
-                            "-o", "StrictHostKeyChecking=no", "-o", f"UserKnownHostsFile={work / 'kh'}",
-                            "demo@127.0.0.1"], input=f"put {doc} inbound/\n", check=True, capture_output=True,
-                           text=True)
-            closed = time.time()
+            closed = gw.put(doc)
             deadline = closed + 30
             while len(receiver.posts) == seen and time.time() < deadline:
                 time.sleep(0.002)
@@ -79,11 +51,6 @@ def main() -> int:
         whole = sorted(from_start[1:])
         print(f"sftp start (connect, auth, put, close) -> ERP POST, warm: p50 {statistics.median(whole):.0f} ms, "
               f"p95 {whole[int(len(whole) * 0.95) - 1]:.0f} ms, max {whole[-1]:.0f} ms")
-    finally:
-        gw.terminate()
-        gw.wait(timeout=30)
-        receiver.stop()
-        log.close()
     return 0
 
 

@@ -223,7 +223,9 @@ def cmd_documents_show(args) -> int:
     if args.json:
         _print_json(detail)
         return EXIT_OK
-    print(f"{detail['id']}  {detail['status']}  from {detail['partner_id']} via {detail['channel']}: {detail['filename']}")
+    test = "  TEST DATA" if detail["test"] else ""
+    print(f"{detail['id']}  {detail['status']}{test}  from {detail['partner_id']} via {detail['channel']}: "
+          f"{detail['filename']}")
     if detail["reason"]:
         print(f"  reason: {detail['reason']}")
     for t in detail["transaction_sets"]:
@@ -288,6 +290,8 @@ def cmd_sweep(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from gateway.domain.status import DocumentStatus
+
     p = argparse.ArgumentParser(prog="gateway", description="Supplier EDI Gateway")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("up", help="start everything with embedded defaults").set_defaults(func=cmd_up)
@@ -325,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     docs = sub.add_parser("documents", help="received documents").add_subparsers(dest="documents_command", required=True)
     dl = docs.add_parser("list")
     dl.add_argument("--json", action="store_true")
-    dl.add_argument("--status", choices=["received", "accepted", "rejected", "duplicate"])
+    dl.add_argument("--status", choices=[s.value for s in DocumentStatus])
     dl.add_argument("--partner")
     dl.add_argument("--limit", type=int, default=100)
     dl.set_defaults(func=cmd_documents_list)

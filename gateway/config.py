@@ -61,6 +61,7 @@ class Settings:
     max_request_bytes: int = 55 * 1024 * 1024
     duplicate_window_days: float = 90.0  # an ISA13 reused after this is a new interchange
     metrics_access: str = "token"  # /metrics: "token" (a bearer token), "open" (no partner ids), "off"
+    bulk_threshold_bytes: int = 256 * 1024  # bigger documents are processed on the `bulk` queue
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -116,4 +117,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         duplicate_window_days=_positive(env, "GATEWAY_DUPLICATE_WINDOW_DAYS", 90.0),
         max_request_bytes=int(_positive(env, "GATEWAY_MAX_REQUEST_BYTES", 55 * 1024 * 1024)),
         metrics_access=_choice(env, "GATEWAY_METRICS_ACCESS", METRICS_ACCESS, "token"),
+        bulk_threshold_bytes=int(_positive(env, "GATEWAY_BULK_THRESHOLD_BYTES", 256 * 1024)),
     )

@@ -159,7 +159,7 @@ class Gateway:
     sftp: object
     worker: subprocess.Popen  # critical queues: erp, process, acks
     demo_erp: bool
-    extra_workers: list[subprocess.Popen] = field(default_factory=list)  # planning, notify
+    extra_workers: list[subprocess.Popen] = field(default_factory=list)  # bulk; planning, notify
     folder: object = None  # gateway.transports.folder.FolderWatcher
     as2: object = None  # gateway.transports.as2_send.As2Resender
     supervisor: Supervisor | None = None  # restarts the workers and the embedded Redis
@@ -243,8 +243,10 @@ def start_all(settings: Settings | None = None) -> Gateway:
         return lambda: subprocess.Popen([sys.executable, "-m", "gateway", "worker", "--queues",
                                          ",".join(queue_names)], env=env)
 
-    # Two workers: the critical queues never wait behind a slow planning system or webhook.
-    worker = supervisor.watch("worker-critical", worker_for(queues.CRITICAL_QUEUES))
-    extra = supervisor.watch("worker-noncritical", worker_for(queues.NON_CRITICAL_QUEUES))
-    return Gateway(settings, embedded, http, sftp, worker, demo_erp, [extra], folder=folder, as2=as2,
+    # One supervised worker per group: the critical queues never wait behind a big document
+    # being processed, a slow planning system or a webhook.
+    names = {queues.CRITICAL_QUEUES: "worker-critical", queues.BULK_QUEUES: "worker-bulk",
+             queues.NON_CRITICAL_QUEUES: "worker-noncritical"}
+    worker, *extra = [supervisor.watch(names[group], worker_for(group)) for group in queues.WORKER_GROUPS]
+    return Gateway(settings, embedded, http, sftp, worker, demo_erp, extra, folder=folder, as2=as2,
                    supervisor=supervisor)

@@ -73,3 +73,39 @@ def drain(rt, rounds: int = 20) -> None:
             return
         rt.settings = rt.settings.with_overrides(lease_seconds=0.01)
         sweep(rt)
+
+
+def with_partner_settings(rt, monkeypatch, tmp_path, partner_id: str = "demo", **changes):
+    """A runtime whose copy of ``partner_id``'s profile has ``changes`` merged in (nested
+    dicts merge), used by this process and by the jobs it runs (they read the environment)."""
+    import shutil
+
+    import yaml
+
+    import gateway.bootstrap as bootstrap_module
+    from gateway.bootstrap import bootstrap
+
+    partners = tmp_path / "partners"
+    if not partners.exists():
+        shutil.copytree(REPO / "partners", partners)
+    path = partners / partner_id / "partner.yaml"
+    profile = yaml.safe_load(path.read_text())
+    for key, value in changes.items():
+        profile[key] = {**profile.get(key, {}), **value} if isinstance(value, dict) else value
+    path.write_text(yaml.safe_dump(profile))
+    monkeypatch.setenv("GATEWAY_PARTNERS_DIR", str(partners))
+    monkeypatch.setattr(bootstrap_module, "_runtime", None)
+    return bootstrap(rt.settings.with_overrides(partners_dir=partners))
+
+
+def add_partner_like_demo(partners: Path, partner_id: str, isa_id: str) -> None:
+    """A second supplier in the ``partners`` folder: the demo profile under another id and ISA06."""
+    (partners / partner_id).mkdir()
+    (partners / partner_id / "partner.yaml").write_text(
+        (partners / "demo" / "partner.yaml").read_text().replace("id: demo", f"id: {partner_id}")
+        .replace("ACMESUPPLY", isa_id))
+
+
+def sent_by(data: bytes, isa_id: str) -> bytes:
+    """The demo partner's interchange ``data`` as sent by ``isa_id`` (ISA06 and GS02)."""
+    return data.replace(b"ACMESUPPLY     ", isa_id.encode().ljust(15)).replace(b"*ACMESUPPLY*", f"*{isa_id}*".encode())

@@ -26,6 +26,24 @@ class _X12Schema(Schema):
     ack = fields.String(load_default="auto", validate=validate.OneOf(["auto", "997", "999", "none"]))
 
 
+# How a reused ISA13 (other bytes, within the duplicate window) is treated:
+#   after_rejection: allowed when every earlier interchange with it was rejected (a
+#                    corrected resend); refused with TA1 025 once one was accepted
+#   never:           always refused with TA1 025
+CONTROL_NUMBER_REUSE = ["after_rejection", "never"]
+# What happens to test data (ISA15 = T, cXML deploymentMode="test"); it is validated
+# and acknowledged as usual either way, and never goes to a production route:
+#   hold:  kept, marked test, delivered nowhere
+#   route: delivered only on routes marked `test: true` in routes.yaml
+TEST_DATA = ["hold", "route"]
+
+
+class _PartnerX12Schema(_X12Schema):
+    """``x12``: the partner's own ids, plus how we treat its control numbers."""
+
+    control_number_reuse = fields.String(load_default="after_rejection", validate=validate.OneOf(CONTROL_NUMBER_REUSE))
+
+
 AS2_NAME = re.compile(r"^[\x21-\x7e ]{1,128}$")  # RFC 4130 AS2-name: printable ASCII
 DIGESTS = ["sha256", "sha384", "sha512"]  # SHA-1 and MD5 are not accepted for new partners
 CIPHERS = ["aes_128_cbc", "aes_192_cbc", "aes_256_cbc"]
@@ -89,8 +107,9 @@ class _XmlSchema(Schema):
 class _PartnerSchema(Schema):
     id = fields.String(required=True, validate=validate.Regexp(PARTNER_ID))
     name = fields.String(required=True)
-    x12 = fields.Nested(_X12Schema, required=True)
+    x12 = fields.Nested(_PartnerX12Schema, required=True)
     our_x12 = fields.Nested(_X12Schema, required=True)
+    test_data = fields.String(load_default="hold", validate=validate.OneOf(TEST_DATA))
     channels = fields.Nested(_ChannelsSchema, load_default=dict)
     xml = fields.Nested(_XmlSchema, load_default=None, allow_none=True)
 
@@ -146,11 +165,20 @@ class PartnerProfile:
     sftp: SftpSettings = field(default_factory=SftpSettings)
     as2: As2Settings | None = None
     xml: XmlIdentity = field(default_factory=XmlIdentity)
+    control_number_reuse: str = "after_rejection"  # see CONTROL_NUMBER_REUSE
+    test_data: str = "hold"  # see TEST_DATA
 
     @property
     def maps_dir(self) -> Path | None:
         maps = self.folder / "maps"
         return maps if maps.is_dir() and any(maps.iterdir()) else None
+
+    @property
+    def test_data_handling(self) -> str:
+        """What happens to this partner's test data, for a document's reason line."""
+        if self.test_data == "route":
+            return "test data: delivered only on routes marked test"
+        return "test data: held, delivered nowhere (the partner's test_data is hold)"
 
     def sends_as(self, qualifier: str, sender_id: str) -> bool:
         return (qualifier, sender_id.strip()) == (self.x12.qualifier, self.x12.id)
@@ -177,6 +205,8 @@ def load_partner(path: Path) -> PartnerProfile:
         sftp=SftpSettings(**(data["channels"].get("sftp") or {})),
         as2=_as2(data["channels"].get("as2"), path.parent),
         xml=_xml(data.get("xml")),
+        control_number_reuse=data["x12"]["control_number_reuse"],
+        test_data=data["test_data"],
     )
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-# A document whose processing crashes this often waits, `received` with its last error,
-# for support to look at instead of being retried forever.
+# A document whose processing crashes this often is not tried again: it ends `failed`,
+# with its last error, and the partner is told (see gateway.processing.failure).
 MAX_PROCESS_ATTEMPTS = 5
 
 
@@ -19,6 +19,9 @@ class DocumentStatus(StrEnum):
     ACCEPTED = "accepted"  # valid; events recorded (some sets may still be rejected)
     REJECTED = "rejected"  # not a valid document for us; reason kept, ack says why
     DUPLICATE = "duplicate"  # same interchange bytes as an earlier document; nothing delivered
+    # Processing could not finish (it timed out, or kept crashing): OUR failure, not the
+    # partner's. Final: nothing delivered, a TA1 told the partner; support reprocesses.
+    FAILED = "failed"
 
 
 class TransactionStatus(StrEnum):

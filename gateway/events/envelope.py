@@ -76,6 +76,9 @@ class EventSchema(Schema):
     correlation_id = fields.String(required=True)
     source = fields.Nested(SourceSchema, required=True)
     payload = fields.Dict(required=True)
+    # Present and true only on test data (ISA15 = T, cXML deploymentMode="test"): such an
+    # event never goes to a production route (issue #10 item 3).
+    test = fields.Boolean()
 
 
 def validate_event(event: dict) -> dict:

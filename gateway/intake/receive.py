@@ -78,12 +78,13 @@ def processing_timeout(size: int) -> int:
 
 
 def enqueue_processing(rt: Runtime, document_id: str, size: int | None = None) -> bool:
-    """Put the document on the ``process`` queue; False (and a log line) if Redis is away."""
+    """Put the document on the ``process`` queue (``bulk`` when it is big, so it cannot
+    hold up the small ones); False (and a log line) if Redis is away."""
     try:
         if size is None:
             with rt.session() as s:
                 size = s.get(Document, document_id).size
-        rt.queue("process").enqueue_call(
+        rt.queue(queues.processing_queue(size, rt.settings.bulk_threshold_bytes)).enqueue_call(
             "gateway.routing.jobs.process_document",
             args=(document_id,),
             timeout=processing_timeout(size),

@@ -20,4 +20,6 @@ def rejection_event(doc: Document) -> dict:
     payload = {"document_id": doc.id, "reason": doc.reason or "rejected", "errors": list(doc.errors or [])[:50]}
     body = make_event(event_type="document.rejected", context=context, source=source, payload=payload,
                       occurred_at=(doc.processed_at or doc.received_at).isoformat(), id_keys=(doc.id,))
+    if doc.test:  # a rejected test document is test data too: never on a production route
+        body["test"] = True
     return check_event(body)

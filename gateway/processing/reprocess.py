@@ -3,7 +3,9 @@
 The document goes back to ``received`` and through the same job. Its earlier
 transaction-set and interchange rows are replaced; its events keep their ids (they are
 deterministic), so nothing already delivered is delivered again, and no second ack is
-sent for an interchange that was acknowledged once.
+sent for an interchange that was acknowledged once. A ``failed`` document (processing
+could not finish; gateway.processing.failure) is the exception: its partner was only
+told "not processed", so the reprocess answers with the real outcome.
 
 ``audit``, when given, is called with the session inside the transaction that resets
 the document, so the audit row and the reset commit together; the job is queued only

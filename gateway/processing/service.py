@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from rq.timeouts import JobTimeoutException
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -19,6 +20,7 @@ from gateway.bootstrap import Runtime
 from gateway.domain.status import MAX_PROCESS_ATTEMPTS, DocumentStatus
 from gateway.intake.receive import processing_timeout
 from gateway.processing.detect import Format, describe_start, detect
+from gateway.processing.failure import give_up
 from gateway.processing.rejection import rejection_event
 from gateway.processing.validate import check_x12
 from gateway.processing.x12_interchange import InterchangeOutcome, process_interchange, record_event
@@ -30,12 +32,12 @@ log = logging.getLogger("gateway.processing")
 
 def claim(rt: Runtime, document_id: str) -> bool:
     """Take the document for this worker, for as long as its job may run (a big file
-    must not look abandoned to the sweeper while pyx12 is still reading it)."""
+    must not look abandoned to the sweeper while it is still being read)."""
     now = utcnow()
     with rt.session() as s:
         size = s.scalar(select(Document.size).where(Document.id == document_id)) or 0
         lease = rt.settings.lease_seconds  # small files: seconds of work, fast recovery after a crash
-        if size > 1024 * 1024:
+        if size > rt.settings.bulk_threshold_bytes:  # the `bulk` queue's documents: minutes of work
             lease = max(lease, processing_timeout(size) + 60)
         result = s.execute(
             update(Document)
@@ -52,7 +54,9 @@ def process(rt: Runtime, document_id: str) -> str:
     """Returns the document's status afterwards, or ``skipped`` if it was not ours to do.
 
     A crash (a bug, the database going away) leaves the document ``received`` with the
-    error kept; the sweeper tries again after the lease, up to MAX_PROCESS_ATTEMPTS."""
+    error kept; the sweeper tries again after the lease, up to MAX_PROCESS_ATTEMPTS, and
+    then it ends ``failed`` (gateway.processing.failure). Running out of time ends it
+    ``failed`` at once: the same bytes would only run out of time again."""
     if not claim(rt, document_id):
         return "skipped"
     try:
@@ -64,21 +68,30 @@ def process(rt: Runtime, document_id: str) -> str:
             # time find it a duplicate.
             log.info("document %s raced another with the same interchange; processing again", document_id)
             return _process(rt, document_id)
-    except Exception as exc:
+    except JobTimeoutException as exc:
+        # The same bytes would run out of time again: no retry holding a worker for as
+        # long again; the document ends here, with an answer to the partner.
         _record_crash(rt, document_id, exc)
+        give_up(rt, document_id, f"it ran past its time limit ({exc})")
+        return DocumentStatus.FAILED
+    except Exception as exc:
+        if _record_crash(rt, document_id, exc) >= MAX_PROCESS_ATTEMPTS:
+            give_up(rt, document_id, f"it crashed {MAX_PROCESS_ATTEMPTS} times; the last error: "
+                                     f"{type(exc).__name__}: {exc}")
         raise
 
 
-def _record_crash(rt: Runtime, document_id: str, exc: Exception) -> None:
+def _record_crash(rt: Runtime, document_id: str, exc: Exception) -> int:
+    """Keep the error and free the document for the next attempt; returns the attempts so far."""
     try:
         with rt.session() as s:
             doc = s.get(Document, document_id)
             doc.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             doc.lease_until = None  # this attempt is over; the sweeper may start the next
-            if doc.process_attempts >= MAX_PROCESS_ATTEMPTS:
-                doc.reason = f"processing failed {doc.process_attempts} times; support must look at it"
+            return doc.process_attempts
     except Exception:  # the database itself is away: the lease expiring is our record
         log.exception("could not record the failure of %s", document_id)
+        return 0
 
 
 def _process(rt: Runtime, document_id: str) -> str:

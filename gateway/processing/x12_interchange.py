@@ -10,13 +10,13 @@ import logging
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from gateway.bootstrap import Runtime
 from gateway.domain.partner import PartnerProfile, find_by_sender
 from gateway.domain.status import AckStatus, DeliveryStatus, DocumentStatus, TransactionStatus
 from gateway.processing.control_numbers import DatabaseControlNumbers
-from gateway.routing.routes import routes_for
+from gateway.routing.routes import Route, routes_for
 from gateway.store.models import (
     AckRecord,
     DeliveryRecord,
@@ -32,6 +32,9 @@ from gateway.x12.model import FunctionalGroup, Interchange, TransactionSet
 log = logging.getLogger("gateway.processing")
 
 ACK_GROUPS = {"FA"}  # inbound 997/999 are never acknowledged (X12: "shall not be acknowledged")
+# An ack recorded before acks named the interchange they answer (migration 0007): it
+# answered the whole document, as every ack did then.
+_LEGACY_ACK = and_(AckRecord.interchange_index.is_(None), AckRecord.acknowledged_control_number.is_(None))
 
 
 @dataclass
@@ -54,28 +57,21 @@ def process_interchange(rt: Runtime, s, doc: Document, result, index: int, data:
         doc.partner_id = partner.id
 
     extra: list[Finding] = []
-    # Control numbers wrap around: only an ISA13 seen within the duplicate window counts.
-    since = utcnow() - timedelta(days=rt.settings.duplicate_window_days)
-    original = s.scalar(
-        select(InterchangeRecord).join(Document, Document.id == InterchangeRecord.document_id).where(
-            InterchangeRecord.partner_id == partner.id,
-            InterchangeRecord.sender_id == ic.sender_id,
-            InterchangeRecord.control_number == ic.control_number,
-            InterchangeRecord.document_id != doc.id,
-            InterchangeRecord.status != DocumentStatus.DUPLICATE,
-            Document.received_at >= since,
-        ).order_by(InterchangeRecord.id)
-    )
-    if original is not None and original.sha256 == sha:
-        return _duplicate(s, doc, ic, sha, original)
-    if original is not None:
+    earlier = _earlier_uses(rt, s, doc, ic, partner)
+    same = next((r for r in earlier if r.sha256 == sha), None)
+    if same is not None:
+        return _duplicate(s, doc, ic, index, same)
+    blocking = _blocking_use(earlier, partner)
+    if blocking is not None:
         extra.append(Finding(
             FindingCode.DUPLICATE_INTERCHANGE_CONTROL_NUMBER,
-            f"ISA13 {ic.control_number} was already used by document {original.document_id} "
-            "with different content",
+            f"ISA13 {ic.control_number} was already used by document {blocking.document_id} "
+            f"({blocking.status}) with different content",
             interchange_index=index,
         ))
 
+    test = ic.usage == "T"  # ISA15: validated and acknowledged as usual, never delivered to production
+    doc.test = doc.test or test
     acks = _acknowledge(rt, s, doc, result, index, partner, extra)
     envelope_errors = [f for f in list(result.findings) + extra
                        if f.is_error and f.interchange_index == index and f.level is Level.INTERCHANGE]
@@ -92,8 +88,37 @@ def process_interchange(rt: Runtime, s, doc: Document, result, index: int, data:
         if envelope_errors:
             outcome.reason = "; ".join(f.message for f in envelope_errors)
         outcome.reason = outcome.reason or "no transaction set could be accepted"
+    elif test:
+        outcome.reason = "; ".join(filter(None, [outcome.reason, f"ISA13 {ic.control_number}: {partner.test_data_handling}"]))
     s.add(_interchange_row(doc, ic, sha, outcome.status, partner.id))
     return outcome
+
+
+def _earlier_uses(rt: Runtime, s, doc: Document, ic: Interchange, partner: PartnerProfile) -> list[InterchangeRecord]:
+    """Interchanges from this sender with the same ISA13, oldest first. Control numbers
+    wrap around: only one seen within the duplicate window counts."""
+    since = utcnow() - timedelta(days=rt.settings.duplicate_window_days)
+    return list(s.scalars(
+        select(InterchangeRecord).join(Document, Document.id == InterchangeRecord.document_id).where(
+            InterchangeRecord.partner_id == partner.id,
+            InterchangeRecord.sender_id == ic.sender_id,
+            InterchangeRecord.control_number == ic.control_number,
+            InterchangeRecord.document_id != doc.id,
+            InterchangeRecord.status != DocumentStatus.DUPLICATE,
+            Document.received_at >= since,
+        ).order_by(InterchangeRecord.id)
+    ))
+
+
+def _blocking_use(earlier: list[InterchangeRecord], partner: PartnerProfile) -> InterchangeRecord | None:
+    """The earlier use that makes reusing the ISA13 with other bytes a TA1 025, if any.
+
+    By default (``control_number_reuse: after_rejection``) a supplier may correct a
+    rejected interchange and resend it under the same number; once one was accepted
+    (even in part), its number is spent: the ERP has its data under that number."""
+    if partner.control_number_reuse == "never":
+        return earlier[0] if earlier else None
+    return next((r for r in earlier if r.status != DocumentStatus.REJECTED), None)
 
 
 def identify_partner(rt: Runtime, doc: Document, ic: Interchange) -> tuple[PartnerProfile | None, str | None]:
@@ -114,16 +139,19 @@ def identify_partner(rt: Runtime, doc: Document, ic: Interchange) -> tuple[Partn
     return partner, None
 
 
-def _duplicate(s, doc: Document, ic: Interchange, sha: str, original: InterchangeRecord) -> InterchangeOutcome:
+def _duplicate(s, doc: Document, ic: Interchange, index: int, original: InterchangeRecord) -> InterchangeOutcome:
     """Same bytes again: nothing is delivered, and the original acks go out again.
 
     No interchange row is added: the unique (partner, sender, ISA13, bytes) index is what
     makes two workers racing on the same file end as one accepted and one duplicate."""
     acks = []
+    # Only the acks of the interchange this one repeats: the original file may have held others.
+    answered = and_(AckRecord.acknowledged_control_number == ic.control_number, AckRecord.interchange_index.isnot(None))
     for old in s.scalars(select(AckRecord).where(AckRecord.document_id == original.document_id,
-                                                 AckRecord.interchange_control_number.isnot(None))):
+                                                 or_(answered, _LEGACY_ACK)).order_by(AckRecord.id)):
         ack = AckRecord(document_id=doc.id, kind=old.kind, interchange_control_number=old.interchange_control_number,
-                        text=old.text, status=AckStatus.PENDING)
+                        text=old.text, status=AckStatus.PENDING, acknowledged_control_number=ic.control_number,
+                        interchange_index=index)
         s.add(ack)
         acks.append(ack)
     s.flush()
@@ -135,16 +163,21 @@ def _acknowledge(rt, s, doc, result, index, partner: PartnerProfile, extra) -> l
 
     if partner.x12.ack == "none":
         return []
-    if s.scalar(select(AckRecord.id).where(AckRecord.document_id == doc.id).limit(1)) is not None:
-        return []  # a reprocess: this interchange was acknowledged the first time
     ic = result.interchanges[index]
+    # A "not processed" TA1 (no index; gateway.processing.failure) does not count: a
+    # reprocess after it answers with the real outcome.
+    answered = select(AckRecord.id).where(AckRecord.document_id == doc.id,
+                                          or_(AckRecord.interchange_index == index, _LEGACY_ACK))
+    if s.scalar(answered.limit(1)) is not None:
+        return []  # a reprocess: this interchange was acknowledged the first time
     prefer = None if partner.x12.ack == "auto" else partner.x12.ack
     built = build_acknowledgments(
         result, index, our_qualifier=ic.receiver_qualifier, our_id=ic.receiver_id,
         control_numbers=DatabaseControlNumbers(s), prefer=prefer, extra_findings=extra,
     )
     records = [AckRecord(document_id=doc.id, kind=a.kind, interchange_control_number=str(a.interchange_control_number),
-                         text=a.text, status=AckStatus.PENDING) for a in built]
+                         text=a.text, status=AckStatus.PENDING, acknowledged_control_number=ic.control_number[:9],
+                         interchange_index=index) for a in built]
     s.add_all(records)
     s.flush()
     return records
@@ -183,6 +216,8 @@ def _process_set(rt, s, doc, result, index, ic, group, ts, partner, envelope_err
                        "segment_index": None, "element": None}]
         return False, f"{ts.set_id} {ts.control_number}: {exc}"
     for body in events:
+        if ic.usage == "T":
+            body["test"] = True
         outcome.deliveries.extend(record_event(rt, s, doc, body))
     return True, None
 
@@ -218,7 +253,8 @@ def record_event(rt: Runtime, s, doc: Document, body: dict) -> list[DeliveryReco
             event.body = body
     now = utcnow()
     deliveries = []
-    for route in routes_for(body["type"], rt.settings, body.get("partner_id")):
+    test = bool(body.get("test"))
+    for route in _routes(rt, body):
         if route.adapter in have:
             continue
         d = DeliveryRecord(id=f"{body['event_id']}-{route.adapter}", event_id=body["event_id"], adapter=route.adapter,
@@ -226,10 +262,23 @@ def record_event(rt: Runtime, s, doc: Document, body: dict) -> list[DeliveryReco
                            queued_at=now, replays=0)
         s.add(d)
         deliveries.append(d)
-    remember_purchase_order(s, body)
+    if not test:  # a test PO must never be compared with production acknowledgments
+        remember_purchase_order(s, body)
     for derived in derived_events(s, body):
+        if test:
+            derived["test"] = True
         deliveries.extend(record_event(rt, s, doc, derived))
     return deliveries
+
+
+def _routes(rt: Runtime, body: dict) -> list[Route]:
+    """Where an event goes. Test data goes to test routes only, and only when its partner
+    says ``test_data: route``; by default it is held (recorded, delivered nowhere)."""
+    test = bool(body.get("test"))
+    partner = rt.partner(body.get("partner_id"))
+    if test and (partner is None or partner.test_data != "route"):
+        return []
+    return routes_for(body["type"], rt.settings, body.get("partner_id"), test=test)
 
 
 def _interchange_row(doc: Document, ic: Interchange, sha: str, status, partner_id: str | None = None):

@@ -39,6 +39,7 @@ def process_xml(rt: Runtime, s, doc: Document, data: bytes) -> InterchangeOutcom
         if check.root is None:
             raise XmlRejected(check.findings)
         partner = _identify(rt, doc, check)
+        doc.test = _is_test(check)  # before any rejection: its document.rejected is test data too
         doc.partner_id = doc.partner_id or partner.id
         original = _same_bytes(s, doc, partner)
         if original is not None:
@@ -52,9 +53,22 @@ def process_xml(rt: Runtime, s, doc: Document, data: bytes) -> InterchangeOutcom
     except XmlRejected as exc:
         _reject(doc, check, exc.findings)
         return InterchangeOutcome(DocumentStatus.REJECTED, doc.reason)
+    for body in events:
+        if doc.test:
+            body["test"] = True
     deliveries = [d for body in events for d in record_event(rt, s, doc, body)]
-    doc.status, doc.reason, doc.errors = DocumentStatus.ACCEPTED, check.skipped, []
+    notes = [check.skipped, partner.test_data_handling if doc.test else None]
+    doc.status, doc.reason, doc.errors = DocumentStatus.ACCEPTED, "; ".join(filter(None, notes)) or None, []
     return InterchangeOutcome(DocumentStatus.ACCEPTED, doc.reason, deliveries=deliveries)
+
+
+def _is_test(check: XmlCheck) -> bool:
+    """cXML ``<Request deploymentMode="test">`` (the default is production). UBL has no
+    such marker: a partner sends its UBL test documents to a test gateway."""
+    if check.kind.standard != "cxml":
+        return False
+    request = check.root.find("Request")
+    return request is not None and request.get("deploymentMode", "production").strip().lower() == "test"
 
 
 def _identify(rt: Runtime, doc: Document, check: XmlCheck) -> PartnerProfile:

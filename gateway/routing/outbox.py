@@ -73,7 +73,7 @@ def sweep(rt: Runtime, limit: int = 500) -> dict[str, int]:
     now = utcnow()
     stale = now - timedelta(seconds=rt.settings.lease_seconds)
     free = or_(Document.lease_until.is_(None), Document.lease_until < now)
-    counts = {"documents": 0, "deliveries": 0, "acks": 0}
+    counts = {"documents": 0, "deliveries": 0, "acks": 0, "failed": 0}
     with rt.session() as s:
         docs = s.scalars(
             select(Document.id).where(
@@ -98,6 +98,7 @@ def sweep(rt: Runtime, limit: int = 500) -> dict[str, int]:
         ).all()
     for doc_id in docs:
         counts["documents"] += enqueue_processing(rt, doc_id)
+    counts["failed"] = _end_exhausted(rt, free, limit)
     for delivery_id, queue_name in dels:
         counts["deliveries"] += enqueue_delivery(rt, delivery_id, queue_name)
     for ack_id in acks:
@@ -105,3 +106,16 @@ def sweep(rt: Runtime, limit: int = 500) -> dict[str, int]:
     if any(counts.values()):
         log.info("sweeper re-queued %s", counts)
     return counts
+
+
+def _end_exhausted(rt: Runtime, free, limit: int) -> int:
+    """Give a final status to documents out of attempts whose last worker died without
+    recording it (killed mid-job): nobody would ever claim them again."""
+    from gateway.processing.failure import give_up
+
+    with rt.session() as s:
+        exhausted = s.scalars(select(Document.id).where(
+            Document.status == DocumentStatus.RECEIVED, free, Document.process_attempts >= MAX_PROCESS_ATTEMPTS,
+        ).limit(limit)).all()
+    return sum(give_up(rt, doc_id, f"its processing was started {MAX_PROCESS_ATTEMPTS} times and never finished "
+                                   "(the worker was killed or lost)") for doc_id in exhausted)

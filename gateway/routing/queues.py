@@ -15,13 +15,19 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 
 # Served in this order by every worker: critical ERP deliveries first, then document
-# processing and acks, and only then the non-critical targets.
-QUEUE_ORDER = ("erp", "process", "acks", "planning", "notify")
+# processing and acks, then big documents, and only then the non-critical targets.
+QUEUE_ORDER = ("erp", "process", "acks", "bulk", "planning", "notify")
 CRITICAL_QUEUES = ("erp", "process", "acks")
+# Documents above Settings.bulk_threshold_bytes: one may take minutes, so they have a
+# worker of their own and never hold the one that serves `process` (issue #10 item 10).
+BULK_QUEUES = ("bulk",)
 NON_CRITICAL_QUEUES = ("planning", "notify")
+# The workers `gateway up` starts, one per group: a slow job in one group never delays another.
+WORKER_GROUPS = (CRITICAL_QUEUES, BULK_QUEUES, NON_CRITICAL_QUEUES)
 # RQ's hard limit per job. Non-critical targets get a short one: a hung webhook must
 # give its worker back quickly (the adapter's own HTTP timeout is shorter still).
-JOB_TIMEOUT = {"erp": 600, "process": 600, "acks": 300, "planning": 60, "notify": 60}
+# Processing jobs get one from the document's size (intake.receive.processing_timeout).
+JOB_TIMEOUT = {"erp": 600, "process": 600, "acks": 300, "bulk": 600, "planning": 60, "notify": 60}
 _JOB_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
@@ -58,3 +64,8 @@ def queue(name: str, redis: Redis) -> Queue:
 def job_id(*parts: str) -> str:
     """An RQ job id from ``parts``, restricted to the characters RQ accepts."""
     return _JOB_ID_UNSAFE.sub("_", "-".join(parts))[:200]
+
+
+def processing_queue(size: int, bulk_threshold_bytes: int) -> str:
+    """The queue a document of ``size`` bytes is processed on: ``bulk`` above the threshold."""
+    return "bulk" if size > bulk_threshold_bytes else "process"

@@ -69,13 +69,17 @@ class Route:
 @dataclass(frozen=True)
 class RouteTable:
     adapters: dict[str, AdapterSpec]
-    rules: tuple[tuple[frozenset[str] | None, tuple[str, ...], frozenset[str] | None], ...]
+    # (event types or None for all, adapter names, partner ids or None, carries test data)
+    rules: tuple[tuple[frozenset[str] | None, tuple[str, ...], frozenset[str] | None, bool], ...]
 
-    def routes_for(self, event_type: str, partner_id: str | None = None) -> list[Route]:
-        """Configured adapters for ``event_type``, each once, in file order."""
+    def routes_for(self, event_type: str, partner_id: str | None = None, test: bool = False) -> list[Route]:
+        """Configured adapters for ``event_type``, each once, in file order.
+
+        Test data takes only the routes marked ``test: true``, production data only the
+        others: a test event can never reach a production adapter by a route."""
         names: list[str] = []
-        for types, adapters, partners in self.rules:
-            if partners is not None and partner_id not in partners:
+        for types, adapters, partners, for_test in self.rules:
+            if for_test != test or (partners is not None and partner_id not in partners):
                 continue
             if types is None or event_type in types:
                 names += [a for a in adapters if a not in names]
@@ -103,9 +107,10 @@ def load_route_table(settings: Settings, partner_id: str | None = None) -> Route
                  settings.delivery_max_attempts, settings.delivery_backoff_seconds)
 
 
-def routes_for(event_type: str, settings: Settings, partner_id: str | None = None) -> list[Route]:
-    """The routes an event of ``event_type`` from ``partner_id`` takes (configured adapters only)."""
-    return load_route_table(settings, partner_id).routes_for(event_type, partner_id)
+def routes_for(event_type: str, settings: Settings, partner_id: str | None = None, test: bool = False) -> list[Route]:
+    """The routes an event of ``event_type`` from ``partner_id`` takes (configured adapters only);
+    ``test``: the event is test data (only routes marked ``test: true``)."""
+    return load_route_table(settings, partner_id).routes_for(event_type, partner_id, test)
 
 
 def adapter_spec(name: str, settings: Settings, partner_id: str | None = None) -> AdapterSpec:
@@ -196,6 +201,9 @@ def _rule(raw, specs: dict[str, AdapterSpec], where: str):
     unknown = [a for a in raw["adapters"] if a not in specs]
     if unknown:
         raise RouteConfigError(f"{where}: route {raw!r} names unknown adapters {unknown}")
+    test = raw.get("test", False)
+    if not isinstance(test, bool):
+        raise RouteConfigError(f"{where}: route {raw!r}: `test` must be true or false")
     types = None if "*" in raw["events"] else frozenset(raw["events"])
     partners = frozenset(raw["partners"]) if raw.get("partners") else None
-    return types, tuple(raw["adapters"]), partners
+    return types, tuple(raw["adapters"]), partners, test

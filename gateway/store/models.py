@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -71,6 +73,8 @@ class Document(Base):
     queued_at: Mapped[datetime | None]  # last put on a queue; the sweeper re-queues stale ones
     process_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # migration 0005
     last_error: Mapped[str | None] = mapped_column(Text)  # why the last processing attempt crashed
+    # Test data (ISA15 = T, cXML deploymentMode="test"): never delivered to production adapters (0007).
+    test: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     transactions: Mapped[list[TransactionSetRecord]] = relationship(
         back_populates="document", order_by="TransactionSetRecord.id"
@@ -127,7 +131,11 @@ class AckRecord(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
     kind: Mapped[str] = mapped_column(String(3))  # TA1, 997, 999
-    interchange_control_number: Mapped[str] = mapped_column(String(9))
+    interchange_control_number: Mapped[str] = mapped_column(String(9))  # OUR ISA13 on the ack
+    # The inbound interchange it answers (migration 0007): its ISA13, and its position in
+    # the file. "Already acknowledged" is decided per interchange, never per document.
+    acknowledged_control_number: Mapped[str | None] = mapped_column(String(9))
+    interchange_index: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))
     destination: Mapped[str | None] = mapped_column(Text)

@@ -27,6 +27,7 @@ def document_summary(doc: Document) -> dict:
         "processed_at": _iso(doc.processed_at),
         "correlation_id": doc.correlation_id,
         "duplicate_of": doc.duplicate_of,
+        "test": bool(doc.test),  # test data: never delivered to production adapters
     }
 
 
@@ -53,7 +54,8 @@ def document_detail(doc: Document) -> dict:
         for t in doc.transactions
     ]
     out["acks"] = [
-        {"kind": a.kind, "interchange_control_number": a.interchange_control_number, "status": a.status,
+        {"kind": a.kind, "interchange_control_number": a.interchange_control_number,
+         "acknowledges": a.acknowledged_control_number, "status": a.status,
          "destination": a.destination, "sent_at": _iso(a.sent_at), "text": a.text}
         for a in doc.acks
     ]

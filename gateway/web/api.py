@@ -15,6 +15,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from gateway.domain.status import DocumentStatus
 from gateway.intake.receive import DocumentTooLarge, receive
 from gateway.processing.reprocess import NotReprocessable, reprocess
 from gateway.store.models import DeliveryRecord, Document, EventRecord
@@ -23,7 +24,7 @@ from gateway.web.auth import OPERATORS, READERS, audit, audit_entry, require
 from gateway.web.body import BodyTooLarge, read_body
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-STATUSES = ("received", "accepted", "rejected", "duplicate")
+STATUSES = tuple(DocumentStatus)
 MAX_LIMIT = 1000
 MAX_REASON_CHARS = 2000
 

@@ -127,29 +127,3 @@ def test_an_isa13_reused_after_the_duplicate_window_is_a_new_interchange(rt, erp
     doc = show(rt, second.document_id)
     assert doc["status"] == "accepted", doc["reason"]
     assert len(set(erp_receiver.keys())) == 2  # a new event, not mistaken for the old one
-
-
-def test_a_document_whose_processing_crashes_is_retried_then_left_for_support(rt, erp_receiver, monkeypatch):
-    import gateway.processing.service as service
-    from gateway.domain.status import MAX_PROCESS_ATTEMPTS
-    from gateway.processing.reprocess import reprocess
-
-    def crash(rt, document_id):
-        raise RuntimeError("map engine exploded")
-
-    fixed = service._process
-    monkeypatch.setattr(service, "_process", crash)  # the forked work horses inherit it
-    receipt = receive(rt, SAMPLE_855.read_bytes(), channel="sftp", filename="a.edi", partner_id="demo")
-    drain(rt, rounds=MAX_PROCESS_ATTEMPTS + 3)
-    with rt.session() as s:
-        doc = s.get(Document, receipt.document_id)
-        assert (doc.status, doc.process_attempts) == ("received", MAX_PROCESS_ATTEMPTS)
-        assert doc.last_error == "RuntimeError: map engine exploded"
-        assert "support" in doc.reason
-    assert rt.blobs.get(doc.sha256) == SAMPLE_855.read_bytes()  # nothing lost
-
-    monkeypatch.setattr(service, "_process", fixed)  # the bug is fixed; support reprocesses
-    assert reprocess(rt, receipt.document_id)
-    drain(rt)
-    assert show(rt, receipt.document_id)["status"] == "accepted"
-    assert len(erp_receiver.posts) == 1

@@ -71,6 +71,7 @@ def test_a_partner_file_overrides_options_and_adds_routes(settings, monkeypatch)
     ("adapters: {}\nroutes: [{events: ['*'], adapters: [nowhere]}]\n", "unknown adapters ['nowhere']"),
     ("adapters: {erp_http: {retry: {max_attempts: many}}}\nroutes: []\n", "must be numbers"),
     ("- just a list\n", "expected a mapping"),
+    ("adapters: {file: {}}\nroutes: [{events: ['*'], adapters: [file], test: 'yes'}]\n", "`test` must be true or false"),
 ])
 def test_a_broken_routes_file_fails_loudly(settings, monkeypatch, tmp_path, text, message):
     path = Path(tmp_path / "routes.yaml")
@@ -78,3 +79,12 @@ def test_a_broken_routes_file_fails_loudly(settings, monkeypatch, tmp_path, text
     monkeypatch.setenv("GATEWAY_ROUTES_FILE", str(path))
     with pytest.raises(RouteConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
         routes_for("purchase_order.acknowledged", settings)
+
+
+def test_test_data_takes_only_test_routes_and_production_never_does(settings, monkeypatch, tmp_path):
+    path = Path(tmp_path / "routes.yaml")
+    path.write_text("adapters: {erp_http: {url: http://erp}, erp_test: {type: erp_http, queue: erp, url: http://t}}\n"
+                    "routes: [{events: ['*'], adapters: [erp_http]}, {events: ['*'], adapters: [erp_test], test: true}]\n")
+    monkeypatch.setenv("GATEWAY_ROUTES_FILE", str(path))
+    assert [r.adapter for r in routes_for("shipment.noticed", settings)] == ["erp_http"]
+    assert [r.adapter for r in routes_for("shipment.noticed", settings, test=True)] == ["erp_test"]
