@@ -52,11 +52,14 @@ class Sweeper:
         return self
 
     def _run(self) -> None:
+        from gateway.outbound.acks import check_overdue_acks
         from gateway.routing.outbox import sweep
+        from gateway.store.models import utcnow
 
         while not self._stop.wait(self.interval):
             try:
                 sweep(self.rt)
+                check_overdue_acks(self.rt, utcnow())  # issue #13: until periodic tasks run on RQ
             except Exception as exc:  # the database or Redis is away; try again next round
                 log.warning("sweeper: %s", exc)
 

@@ -169,8 +169,11 @@ def _process_set(rt, s, doc, result, index, ic, group, ts, partner, envelope_err
     if errors:
         row.status = TransactionStatus.REJECTED
         return False, f"{ts.set_id} {ts.control_number}: {errors[0].message}"
-    if group.functional_id in ACK_GROUPS:
-        return True, None  # reconciliation of inbound acks is not done yet; kept as accepted
+    if group.functional_id in ACK_GROUPS:  # a 997/999 for what we sent: matched, never acknowledged
+        from gateway.outbound.acks import apply_functional_ack
+
+        outcome.deliveries.extend(apply_functional_ack(rt, s, doc, partner, ic, group, ts, row))
+        return True, None
     try:
         events = translate_set(rt, doc, ic, group, ts, partner)
     except Exception as exc:

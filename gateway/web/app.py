@@ -12,12 +12,13 @@ def create_app(rt: Runtime | None = None, *, demo_erp: bool = False) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 55 * 1024 * 1024
     app.extensions["gateway"] = rt or bootstrap()
-    from gateway.web import api, as2, health, openapi
+    from gateway.web import api, as2, health, openapi, purchase_orders
 
     app.register_blueprint(health.bp)
     app.register_blueprint(as2.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(purchase_orders.bp)
     if demo_erp:
         from gateway.web import demo_erp as demo
 
