@@ -6,8 +6,10 @@ Redis and the worker, the ERP receiver; SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -106,6 +108,10 @@ def test_a_po_goes_out_once_and_the_suppliers_997_accepts_it(rt, world, erp_rece
         "transaction_set": "850", "ack_document_id": ack_doc.id}
     assert posted["purchase_order.issued"]["payload"] == PO
     assert check_overdue_acks(rt, utcnow() + timedelta(days=3)) == 0  # answered: never overdue
+    listed = subprocess.run([sys.executable, "-m", "gateway", "outbound", "list", "--json"], capture_output=True,
+                            text=True, timeout=60)  # the operator's view, from this test's environment
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout)["ack_counts"] == {"accepted": 1}
 
 
 def test_a_997_rejecting_the_850_marks_the_po_rejected_with_the_partners_detail(rt, world, erp_receiver):
