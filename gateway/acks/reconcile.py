@@ -90,3 +90,26 @@ def read_functional_ack(ts: TransactionSet, component: str = ">") -> GroupAck | 
             group.status = STATUS.get(get(1), "rejected")
             group.errors = [{"group_error_code": c} for c in seg.elements[4:9] if c]
     return group
+
+
+@dataclass
+class InterchangeAck:
+    """A TA1: the partner's answer to one interchange envelope of ours."""
+
+    control_number: str  # TA101: our ISA13
+    code: str  # TA104: A, E, R
+    status: str  # accepted, accepted_with_errors, rejected
+    note_code: str  # TA105: why (I18 code list), 000 when there is nothing to say
+
+
+def read_ta1s(raw: bytes, element: str, segment: str) -> list[InterchangeAck]:
+    """The TA1 segments of one interchange's bytes (they stand between ISA and the groups)."""
+    if b"TA1" not in raw:  # the common case: a 997/999 or a document, no TA1 at all
+        return []
+    acks = []
+    for text in raw.decode("latin-1").split(segment):
+        elements = text.strip().split(element)
+        if elements[0] == "TA1" and len(elements) > 4:
+            note = elements[5] if len(elements) > 5 else ""
+            acks.append(InterchangeAck(elements[1], elements[4], STATUS.get(elements[4], "rejected"), note))
+    return acks

@@ -6,6 +6,7 @@ caller's transaction): it marks the outbound document accepted / accepted with e
 rejected with the partner's error detail and records ``ack.received``. An inbound ack
 is never acknowledged (X12), and one that matches nothing of ours is kept, logged and
 says so on its set row; it is not the partner's fault that we cannot place it.
+``apply_interchange_acks`` does the same for TA1s, matched by our ISA13.
 
 ``check_overdue_acks(rt, now)`` is a plain function a scheduler can call: every sent
 document whose 997/999 is past its partner's deadline becomes ``overdue`` once, with an
@@ -21,7 +22,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from gateway.acks.reconcile import read_functional_ack
+from gateway.acks.reconcile import read_functional_ack, read_ta1s
 from gateway.events.envelope import SourceContext, check_event, make_event
 from gateway.store.models_outbound import OutboundDocument
 
@@ -33,39 +34,66 @@ AWAITING = ("awaiting", "overdue")
 def apply_functional_ack(rt, s, doc, partner, ic, group, ts, set_row) -> list:
     """Reconcile one received 997/999 set; returns the new deliveries. One that matches
     nothing of ours says so on its set row (``ACK_UNMATCHED``) and in the log."""
-    from gateway.processing.x12_interchange import record_event
-
     ack = read_functional_ack(ts, ic.delimiters.component)
     if ack is None:
         return _unmatched(set_row, f"{ts.set_id} {ts.control_number} has no AK1: it names no group of ours")
     rows = s.scalars(select(OutboundDocument).where(OutboundDocument.partner_id == partner.id,
                                                     OutboundDocument.group_control_number
                                                     == ack.group_control_number.strip().lstrip("0"))).all()
+    source = {"transaction_set": ts.set_id, "version": group.version, "interchange_control_number": ic.control_number,
+              "group_control_number": group.control_number, "transaction_control_number": ts.control_number}
     deliveries, matched = [], 0
     for row in rows:
         answer = ack.result_for(row.transaction_set, row.transaction_control_number)
-        if answer is None:
-            continue
-        matched += 1
-        status, errors = answer
-        row.ack_status, row.ack_errors, row.ack_kind = status, errors[:200], ack.kind
-        row.ack_document_id, row.acked_at = doc.id, doc.received_at
-        body = check_event(make_event(
-            event_type="ack.received",
-            context=SourceContext(partner.id, doc.id, doc.received_at, doc.correlation_id),
-            source={"format": "x12", "transaction_set": ts.set_id, "version": group.version,
-                    "interchange_control_number": ic.control_number, "group_control_number": group.control_number,
-                    "transaction_control_number": ts.control_number},
-            payload={"document_id": row.id, "status": status, "errors": row.ack_errors, "po_number": row.po_number,
-                     "transaction_set": row.transaction_set, "ack_document_id": doc.id},
-            occurred_at=doc.received_at.isoformat(),
-            id_keys=(ic.date + ic.time, ic.control_number, group.control_number, ts.control_number, row.id)))
-        deliveries += record_event(rt, s, doc, body)
-        log.info("%s %s: %s %s answered %s", ack.kind, ts.control_number, row.transaction_set, row.id, status)
+        if answer is not None:
+            matched += 1
+            deliveries += _answered(rt, s, doc, partner, ic, row, ack.kind, *answer, source=source,
+                                    keys=(group.control_number, ts.control_number))
     if not matched:
         return _unmatched(set_row, f"{ts.set_id} {ts.control_number} answers group {ack.group_control_number}, "
                                    f"which matches nothing we sent {partner.id}")
     return deliveries
+
+
+def apply_interchange_acks(rt, s, doc, partner, ic, data: bytes, outcome) -> int:
+    """Reconcile the TA1s of a received interchange; returns how many it held.
+
+    A TA1 answers our envelope, not our PO: ``R`` rejects what that interchange carried
+    (the partner's TA105 note code is the detail); ``A``/``E`` leave the document
+    awaiting its 997/999, which alone says whether the partner took the 850."""
+    ta1s = read_ta1s(data[ic.start:ic.end or len(data)], ic.delimiters.element, ic.delimiters.segment)
+    source = {"transaction_set": "TA1", "version": ic.version, "interchange_control_number": ic.control_number,
+              "group_control_number": None, "transaction_control_number": None}
+    for i, ta1 in enumerate(ta1s):
+        number = ta1.control_number.strip()
+        number = f"{int(number):09d}" if number.isdigit() else number
+        rows = s.scalars(select(OutboundDocument).where(OutboundDocument.partner_id == partner.id,
+                                                        OutboundDocument.interchange_control_number == number)).all()
+        if ta1.status == "rejected":
+            for row in rows:
+                outcome.deliveries.extend(_answered(
+                    rt, s, doc, partner, ic, row, "TA1", "rejected",
+                    [{"interchange_note_code": ta1.note_code, "code": ta1.code}], source=source, keys=("TA1", str(i))))
+        log.log(logging.INFO if rows else logging.WARNING, "TA1 in %s for our interchange %s: %s%s",
+                ic.control_number, number, ta1.status, "" if rows else " (matches nothing we sent)")
+    return len(ta1s)
+
+
+def _answered(rt, s, doc, partner, ic, row: OutboundDocument, kind: str, status: str, errors: list[dict], *,
+              source: dict, keys: tuple[str, ...]) -> list:
+    """Mark ``row`` answered and record ``ack.received`` (its id: the ack's own control numbers)."""
+    from gateway.processing.x12_interchange import record_event
+
+    row.ack_status, row.ack_errors, row.ack_kind = status, errors[:200], kind
+    row.ack_document_id, row.acked_at = doc.id, doc.received_at
+    body = check_event(make_event(
+        event_type="ack.received", context=SourceContext(partner.id, doc.id, doc.received_at, doc.correlation_id),
+        source={"format": "x12", **source},
+        payload={"document_id": row.id, "status": status, "errors": row.ack_errors, "po_number": row.po_number,
+                 "transaction_set": row.transaction_set, "ack_document_id": doc.id},
+        occurred_at=doc.received_at.isoformat(), id_keys=(ic.date + ic.time, ic.control_number, *keys, row.id)))
+    log.info("%s in %s: %s %s answered %s", kind, ic.control_number, row.transaction_set, row.id, status)
+    return record_event(rt, s, doc, body)
 
 
 def _unmatched(set_row, note: str) -> list:

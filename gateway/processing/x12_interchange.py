@@ -80,7 +80,9 @@ def process_interchange(rt: Runtime, s, doc: Document, result, index: int, data:
     envelope_errors = [f for f in list(result.findings) + extra
                        if f.is_error and f.interchange_index == index and f.level is Level.INTERCHANGE]
     outcome = InterchangeOutcome(DocumentStatus.ACCEPTED, acks=acks)
-    accepted = 0
+    from gateway.outbound.acks import apply_interchange_acks  # TA1s answering interchanges we sent
+
+    accepted = apply_interchange_acks(rt, s, doc, partner, ic, data, outcome)
     for group in ic.groups:
         for ts in group.transactions:
             ok, reason = _process_set(rt, s, doc, result, index, ic, group, ts, partner, envelope_errors, outcome)

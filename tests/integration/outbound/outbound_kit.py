@@ -34,3 +34,11 @@ def answer_997(sent_850: bytes, ak5: str = "A", detail: str = "", icn: int = 501
                 f"GS*FA*{group.receiver}*{group.sender}*20261202*1000*{icn}*X*004010", "ST*997*0001",
                 *body, f"SE*{len(body) + 2}*0001", f"GE*1*{icn}", f"IEA*1*{icn:09d}"]
     return ("~\n".join(segments) + "~\n").encode()
+
+
+def answer_ta1(sent_850: bytes, ta104: str, note: str = "000", icn: int = 601) -> bytes:
+    """The supplier's TA1 for the interchange it received (an interchange of TA1 alone)."""
+    ic = read_x12(sent_850).interchanges[0]
+    them, us = f"{ic.receiver_qualifier}*{ic.receiver_id:<15}", f"{ic.sender_qualifier}*{ic.sender_id:<15}"
+    return (f"ISA*00*          *00*          *{them}*{us}*261202*1000*U*00401*{icn:09d}*0*P*>~\n"
+            f"TA1*{ic.control_number}*{ic.date}*{ic.time}*{ta104}*{note}~\nIEA*0*{icn:09d}~\n").encode()

@@ -15,7 +15,7 @@ from datetime import timedelta
 import pytest
 import requests
 from as2_kit import Server
-from outbound_kit import PO, answer_997, post_po
+from outbound_kit import PO, answer_997, answer_ta1, post_po
 from sqlalchemy import func, select
 from support import drain
 
@@ -130,6 +130,25 @@ def test_a_997_rejecting_the_850_marks_the_po_rejected_with_the_partners_detail(
     rejected = requests.get(f"{base}/api/v1/purchase-orders/outbound", params={"ack_status": "rejected"},
                             headers={"Authorization": f"Bearer {token}"}, timeout=30).json()["outbound"]
     assert [o["id"] for o in rejected] == [sent["id"]]
+
+
+def test_a_ta1_accepting_our_envelope_waits_for_the_997_and_one_rejecting_it_rejects_the_po(rt, world):
+    base, token, supplier = world
+    sent = post_po(base, token, "erp-po-ta1").json()
+    x12 = supplier.fetch(supplier.outbound_files()[0])
+    supplier.answer(answer_ta1(x12, "A"), "ta1_ok.x12")
+    drain(rt)
+    assert _outbound(rt, sent["id"]).ack_status == "awaiting"  # the envelope was fine; the 850 not yet answered
+    supplier.answer(answer_ta1(x12, "R", "022", icn=602), "ta1_rejected.x12")
+    drain(rt)
+    row = _outbound(rt, sent["id"])
+    assert (row.ack_status, row.ack_kind, row.ack_errors) == ("rejected", "TA1", [
+        {"interchange_note_code": "022", "code": "R"}])
+    with rt.session() as s:
+        docs = s.scalars(select(Document).where(Document.channel == "sftp")).all()
+        assert [d.status for d in docs] == ["accepted", "accepted"]  # an interchange of TA1s is not a rejection
+        assert s.scalars(select(AckRecord)).all() == []  # and, being an ack, is never acknowledged
+    assert supplier.outbound_files() == [f"850_{sent['interchange_control_number']}.x12"]
 
 
 def test_a_997_for_something_we_never_sent_is_kept_and_says_so(rt, world):
