@@ -8,9 +8,9 @@ first attempt, cannot both write the file or post the AS2 message.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, or_, select, update
 
 from gateway.bootstrap import Runtime
 from gateway.store.models import utcnow
@@ -58,3 +58,21 @@ def send_outbound(rt: Runtime, outbound_id: str) -> str:
         row.ack_due_at = sent + timedelta(hours=hours)
     log.info("outbound %s sent: %s", outbound_id, destination)
     return "sent"
+
+
+def send_unsent(rt: Runtime, now: datetime, grace: timedelta = timedelta(minutes=1), limit: int = 100) -> int:
+    """Send what was recorded but not sent (a failed attempt, or a crash between the commit
+    and the send) once it is ``grace`` old; the sweeper calls this. Returns how many went."""
+    with rt.session() as s:
+        ids = s.scalars(select(OutboundDocument.id).where(
+            OutboundDocument.created_at <= now - grace,
+            or_(OutboundDocument.status.in_(("pending", "send_failed")),
+                and_(OutboundDocument.status == "sending", OutboundDocument.lease_until < now)))
+            .order_by(OutboundDocument.created_at).limit(limit)).all()
+    sent = 0
+    for outbound_id in ids:
+        try:
+            sent += send_outbound(rt, outbound_id) == "sent"
+        except SendFailed:  # recorded on the row and logged; the next pass tries again
+            pass
+    return sent

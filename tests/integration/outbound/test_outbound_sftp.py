@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from support import drain
 
 from gateway.outbound.acks import check_overdue_acks
+from gateway.outbound.send import send_unsent
 from gateway.store.models import AckRecord, Document, EventRecord, TransactionSetRecord, utcnow
 from gateway.store.models_outbound import OutboundDocument
 from gateway.transports.sftp import SFTPService
@@ -162,6 +163,26 @@ def test_a_997_for_something_we_never_sent_is_kept_and_says_so(rt, world):
     with rt.session() as s:
         [row] = s.scalars(select(TransactionSetRecord).where(TransactionSetRecord.set_id == "997")).all()
         assert row.errors[0]["code"] == "ACK_UNMATCHED" and "matches nothing we sent demo" in row.errors[0]["message"]
+
+
+def test_a_send_that_fails_on_our_side_is_kept_said_to_be_ours_and_sent_later_once(rt, world):
+    base, token, supplier = world
+    folder = rt.settings.sftp_root / "demo" / "outbound"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.write_text("not a folder")  # our storage is broken: the file cannot be written
+    failed = post_po(base, token, "erp-po-disk")
+    assert failed.status_code == 503 and "same Idempotency-Key" in failed.json()["error"]
+    with rt.session() as s:
+        [row] = s.scalars(select(OutboundDocument)).all()
+        assert row.status == "send_failed" and "File exists" in row.last_error
+    assert send_unsent(rt, utcnow()) == 0  # a minute's grace: the ERP's own retry comes first
+    folder.unlink()
+    assert send_unsent(rt, utcnow() + timedelta(minutes=2)) == 1  # the sweeper's pass
+    assert send_unsent(rt, utcnow() + timedelta(minutes=4)) == 0
+    again = post_po(base, token, "erp-po-disk")  # the ERP's retry finds it sent
+    assert again.status_code == 200 and again.json()["status"] == "sent"
+    assert supplier.outbound_files() == [f"850_{again.json()['interchange_control_number']}.x12"]
 
 
 def test_refusals_are_clear_and_send_nothing(rt, world):
