@@ -10,6 +10,7 @@ import json
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -183,6 +184,22 @@ def test_a_send_that_fails_on_our_side_is_kept_said_to_be_ours_and_sent_later_on
     again = post_po(base, token, "erp-po-disk")  # the ERP's retry finds it sent
     assert again.status_code == 200 and again.json()["status"] == "sent"
     assert supplier.outbound_files() == [f"850_{again.json()['interchange_control_number']}.x12"]
+
+
+def test_the_same_key_posted_at_once_from_eight_threads_makes_one_850(rt, world):
+    base, token, supplier = world
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: post_po(base, token, "erp-po-race"), range(8)))
+    assert sorted(a.status_code for a in answers) == [200] * 7 + [201], [a.text for a in answers]
+    assert len({a.json()["id"] for a in answers}) == 1
+    with rt.session() as s:
+        assert s.scalar(select(func.count()).select_from(OutboundDocument)) == 1
+        assert s.scalar(select(func.count()).select_from(EventRecord)) == 1
+    assert len(supplier.outbound_files()) == 1
+    support = create_token(rt, "support", "support")
+    refused = requests.post(f"{base}/api/v1/documents/{answers[0].json()['id']}/reprocess", json={"reason": "try"},
+                            headers={"Authorization": f"Bearer {support}"}, timeout=30)
+    assert refused.status_code == 409 and "a document we sent" in refused.json()["error"]
 
 
 def test_refusals_are_clear_and_send_nothing(rt, world):
