@@ -221,3 +221,6 @@ def test_refusals_are_clear_and_send_nothing(rt, world):
     assert len(supplier.outbound_files()) == 1
     viewer = create_token(rt, "looker", "viewer")
     assert post_po(base, viewer, "k-6").status_code == 403
+    paths = requests.get(f"{base}/openapi.json", timeout=30).json()["paths"]
+    assert {"/api/v1/purchase-orders", "/api/v1/purchase-orders/outbound",
+            "/api/v1/purchase-orders/outbound/{outbound_id}"} <= set(paths)
