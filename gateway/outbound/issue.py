@@ -4,11 +4,12 @@ recorded and sent once per Idempotency-Key.
 Order of work, so nothing is lost and nothing goes twice:
 1. check the request (partner, payload schema); a key seen before answers with what it
    made then (a different body under the same key is refused, never sent);
-2. in ONE transaction: map, envelope with our control numbers (database counters, so a
-   rolled-back attempt gives its numbers back and none is handed out twice), validate,
-   store the bytes (blob + ``documents`` row), the ``outbound_documents`` row and the
+2. map, envelope and validate (422 with the findings when the standard does not allow it);
+3. in ONE transaction: envelope again with our control numbers (database counters, so a
+   rolled-back attempt gives its numbers back and none is handed out twice), store the
+   bytes (blob + ``documents`` row), the ``outbound_documents`` row and the
    ``purchase_order.issued`` event with its deliveries;
-3. after the commit, send (:mod:`gateway.outbound.send`). A failed send stays recorded
+4. after the commit, send (:mod:`gateway.outbound.send`). A failed send stays recorded
    as ``send_failed``; the ERP repeats the request with the same key and it is sent then.
 """
 
@@ -92,21 +93,34 @@ def existing(rt: Runtime, partner_id: str, key: str, digest: str) -> dict | None
         return summary(row)
 
 
+class _WidestNumbers:
+    """Control numbers of the greatest width, for validating before the real ones are taken."""
+
+    def next(self, name: str) -> int:
+        return 9_999 if name == "transaction" else 999_999_999
+
+
+def _build(rmap, partner, payload: dict, now, control_numbers):
+    try:
+        return envelope(partner, render(rmap, payload), set_id=SET_ID, version=VERSION,
+                        functional_id=rmap.functional_id, control_numbers=control_numbers, now=now)
+    except (ReverseMapError, EnvelopeError) as exc:
+        raise IssueRefused(422, str(exc)) from None
+
+
 def _record(rt: Runtime, partner, payload: dict, key: str, digest: str) -> Issued:
     rmap = load_reverse_map(SET_ID, VERSION)
     now = utcnow()
+    # Validated before the transaction: the counters (shared with our acks) and, on SQLite,
+    # the write lock are then held for milliseconds, not for the validation of a long PO.
+    # Only the control numbers differ in what is sent, and they are checked at their widest.
+    problems = outbound_errors(_build(rmap, partner, payload, now, _WidestNumbers()).text.encode("ascii"))
+    if problems:
+        raise IssueRefused(422, f"the {SET_ID} this order makes is not valid X12: {problems[0]['message']}", problems)
     outbound_id, correlation_id = new_id("out"), new_id("cor")
     with rt.session() as s:
-        try:
-            env = envelope(partner, render(rmap, payload), set_id=SET_ID, version=VERSION,
-                           functional_id=rmap.functional_id, control_numbers=DatabaseControlNumbers(s), now=now)
-        except (ReverseMapError, EnvelopeError) as exc:
-            raise IssueRefused(422, str(exc)) from None
+        env = _build(rmap, partner, payload, now, DatabaseControlNumbers(s))
         data = env.text.encode("ascii")
-        problems = outbound_errors(data)
-        if problems:  # the transaction rolls back: the control numbers are given back
-            raise IssueRefused(422, f"the {SET_ID} this order makes is not valid X12: {problems[0]['message']}",
-                               problems)
         sha = rt.blobs.put(data)
         filename = f"{SET_ID}_{env.interchange_control_number}.x12"
         doc = Document(id=outbound_id, partner_id=partner.id, channel="outbound", filename=filename, sha256=sha,
