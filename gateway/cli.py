@@ -357,6 +357,9 @@ def build_parser() -> argparse.ArgumentParser:
     from gateway.cli_delivery import register as register_delivery
 
     register_delivery(sub)
+    from gateway.cli_outbound import register as register_outbound
+
+    register_outbound(sub)
     return p
 
 

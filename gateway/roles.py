@@ -54,11 +54,16 @@ class Sweeper:
         return self
 
     def _run(self) -> None:
+        from gateway.outbound.acks import check_overdue_acks
+        from gateway.outbound.send import send_unsent
         from gateway.routing.outbox import sweep
+        from gateway.store.models import utcnow
 
         while not self._stop.wait(self.interval):
             try:
                 sweep(self.rt)
+                send_unsent(self.rt, utcnow())  # issue #13: until periodic tasks run on RQ
+                check_overdue_acks(self.rt, utcnow())
             except Exception as exc:  # the database or Redis is away; try again next round
                 log.warning("sweeper: %s", exc)
 

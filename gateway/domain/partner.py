@@ -24,6 +24,8 @@ class _X12Schema(Schema):
     id = fields.String(required=True, validate=validate.Length(min=1, max=15))
     group_ids = fields.List(fields.String(validate=validate.Length(min=1, max=15)), load_default=list)
     ack = fields.String(load_default="auto", validate=validate.OneOf(["auto", "997", "999", "none"]))
+    # how long the partner has to answer what we send with a 997/999 before ack.overdue
+    ack_deadline_hours = fields.Float(load_default=24.0, validate=validate.Range(min=0.01, max=24 * 30))
 
 
 # How a reused ISA13 (other bytes, within the duplicate window) is treated:
@@ -120,6 +122,7 @@ class X12Identity:
     id: str
     group_ids: tuple[str, ...] = ()
     ack: str = "auto"  # 997 for 004010 groups and 999 for 005010 unless forced
+    ack_deadline_hours: float = 24.0  # x12 only: the partner's 997/999 for our 850 is overdue after this
 
 
 @dataclass(frozen=True)
@@ -226,7 +229,7 @@ def _as2(d: dict | None, folder: Path) -> As2Settings | None:
 
 
 def _identity(d: dict) -> X12Identity:
-    return X12Identity(d["qualifier"], d["id"], tuple(d["group_ids"]), d["ack"])
+    return X12Identity(d["qualifier"], d["id"], tuple(d["group_ids"]), d["ack"], d["ack_deadline_hours"])
 
 
 def load_partners(partners_dir: Path) -> dict[str, PartnerProfile]:

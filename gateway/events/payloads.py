@@ -198,11 +198,16 @@ class InvoiceDiscrepancySchema(_Strict):
 
 
 class AckStatusSchema(_Strict):
-    """``ack.received`` / ``ack.overdue``: a 997/999 for a document we sent."""
+    """``ack.received`` / ``ack.overdue``: a 997/999 for a document we sent.
+
+    ``status``: accepted, accepted_with_errors, rejected (``ack.received``) or overdue."""
 
     document_id = fields.String(required=True)
     status = fields.String(required=True)
     errors = fields.List(fields.Dict(), required=True)
+    po_number = _opt(fields.String)
+    transaction_set = _opt(fields.String)  # what we sent (850)
+    ack_document_id = _opt(fields.String)  # the received 997/999
 
 
 class DocumentRejectedSchema(_Strict):

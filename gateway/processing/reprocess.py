@@ -35,6 +35,8 @@ def reprocess(rt: Runtime, document_id: str, *, audit: Callable[[Session], None]
         doc = s.get(Document, document_id)
         if doc is None:
             raise NotReprocessable(f"no document {document_id!r}")
+        if doc.channel == "outbound":
+            raise NotReprocessable(f"{document_id} is a document we sent (issue #13), not one we received")
         if doc.status == DocumentStatus.DUPLICATE:
             raise NotReprocessable(f"{document_id} is a duplicate of {doc.duplicate_of}; reprocess that one")
         if doc.status == DocumentStatus.RECEIVED and doc.process_attempts < MAX_PROCESS_ATTEMPTS:

@@ -76,7 +76,9 @@ def process_interchange(rt: Runtime, s, doc: Document, result, index: int, data:
     envelope_errors = [f for f in list(result.findings) + extra
                        if f.is_error and f.interchange_index == index and f.level is Level.INTERCHANGE]
     outcome = InterchangeOutcome(DocumentStatus.ACCEPTED, acks=acks)
-    accepted = 0
+    from gateway.outbound.acks import apply_interchange_acks  # TA1s answering interchanges we sent
+
+    accepted = apply_interchange_acks(rt, s, doc, partner, ic, data, outcome)
     for group in ic.groups:
         for ts in group.transactions:
             ok, reason = _process_set(rt, s, doc, result, index, ic, group, ts, partner, envelope_errors, outcome)
@@ -202,8 +204,11 @@ def _process_set(rt, s, doc, result, index, ic, group, ts, partner, envelope_err
     if errors:
         row.status = TransactionStatus.REJECTED
         return False, f"{ts.set_id} {ts.control_number}: {errors[0].message}"
-    if group.functional_id in ACK_GROUPS:
-        return True, None  # reconciliation of inbound acks is not done yet; kept as accepted
+    if group.functional_id in ACK_GROUPS:  # a 997/999 for what we sent: matched, never acknowledged
+        from gateway.outbound.acks import apply_functional_ack
+
+        outcome.deliveries.extend(apply_functional_ack(rt, s, doc, partner, ic, group, ts, row))
+        return True, None
     try:
         events = translate_set(rt, doc, ic, group, ts, partner)
     except Exception as exc:

@@ -66,6 +66,26 @@ SPEC = {
             "summary": "replay every dead letter of an adapter",
             "parameters": [{"name": "adapter", "in": "path", "required": True, "schema": {"type": "string"}}],
             "requestBody": _REASON, "responses": {"202": {"description": "queued"}, "400": _ERROR}}},
+        "/api/v1/purchase-orders": {"post": {
+            "summary": "issue a PO: the partner's 850 is built, validated, sent once per Idempotency-Key (issue #13)",
+            "parameters": [{"name": "Idempotency-Key", "in": "header", "required": True,
+                            "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,120}$"}}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["partner_id", "payload"], "properties": {
+                    "type": {"type": "string", "enum": ["purchase_order.issued"]}, "partner_id": {"type": "string"},
+                    "payload": {"type": "object", "description": "the purchase_order.issued payload (DESIGN §3)"}}}}}},
+            "responses": {"201": {"description": "recorded and sent"}, "200": {"description": "a repeat: not sent again"},
+                          "400": _ERROR, "403": _ERROR, "409": _ERROR, "422": _ERROR,
+                          "503": {"description": "recorded, not yet sent: repeat with the same key"}}}},
+        "/api/v1/purchase-orders/outbound": {"get": {
+            "summary": "documents we sent, with the partner's 997/999 answer (ack_status=overdue: the ones to chase)",
+            "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}
+                           for n in ("partner", "ack_status", "status", "po_number", "limit")],
+            "responses": {"200": {"description": "outbound documents"}}}},
+        "/api/v1/purchase-orders/outbound/{outbound_id}": {"get": {
+            "summary": "one document we sent, with the partner's error detail",
+            "parameters": [{"name": "outbound_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "outbound document"}, "404": _ERROR}}},
         "/api/v1/events": {"get": {
             "summary": "canonical events",
             "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}

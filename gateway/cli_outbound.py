@@ -1,0 +1,79 @@
+"""``gateway outbound list|show|check-overdue``: what we sent partners and whether they
+answered. Exit codes as in gateway.cli: 0 ok, 1 failed (or: something is overdue, for
+``check-overdue --fail-if-overdue``), 2 bad usage."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _runtime():
+    from gateway.bootstrap import bootstrap
+
+    return bootstrap()
+
+
+def cmd_outbound_list(args) -> int:
+    from sqlalchemy import select
+
+    from gateway.outbound.acks import ack_counts
+    from gateway.outbound.issue import summary
+    from gateway.store.models_outbound import OutboundDocument
+
+    q = select(OutboundDocument).order_by(OutboundDocument.created_at.desc()).limit(args.limit)
+    for column in ("partner_id", "ack_status", "po_number"):
+        if getattr(args, column):
+            q = q.where(getattr(OutboundDocument, column) == getattr(args, column))
+    with _runtime().session() as s:
+        rows, counts = [summary(r) for r in s.scalars(q)], ack_counts(s)
+    if args.json:
+        print(json.dumps({"outbound": rows, "ack_counts": counts}, indent=2))
+        return EXIT_OK
+    for r in rows:
+        print(f"{r['id']}  {r['partner_id']:<12} {r['transaction_set']} PO {r['po_number'] or '-':<14} "
+              f"ISA13 {r['interchange_control_number']}  {r['status']:<11} ack {r['ack_status']}")
+    print("ack states: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing sent yet"))
+    return EXIT_OK
+
+
+def cmd_outbound_show(args) -> int:
+    from gateway.outbound.issue import summary
+    from gateway.store.models_outbound import OutboundDocument
+
+    with _runtime().session() as s:
+        row = s.get(OutboundDocument, args.id)
+        if row is None:
+            print(f"error: no outbound document {args.id!r}", file=sys.stderr)
+            return EXIT_FAILED
+        print(json.dumps(summary(row), indent=2))
+    return EXIT_OK
+
+
+def cmd_outbound_check_overdue(args) -> int:
+    from gateway.outbound.acks import check_overdue_acks
+    from gateway.store.models import utcnow
+
+    raised = check_overdue_acks(_runtime(), utcnow())
+    print(f"{raised} newly overdue")
+    return EXIT_FAILED if raised and args.fail_if_overdue else EXIT_OK
+
+
+def register(sub) -> None:
+    out = sub.add_parser("outbound", help="documents we sent partners (850s) and their 997/999")
+    cmds = out.add_subparsers(dest="outbound_command", required=True)
+    ol = cmds.add_parser("list", help="newest first, with the count per ack state")
+    ol.add_argument("--partner", dest="partner_id")
+    ol.add_argument("--ack-status", choices=["awaiting", "accepted", "accepted_with_errors", "rejected", "overdue"])
+    ol.add_argument("--po", dest="po_number")
+    ol.add_argument("--limit", type=int, default=100)
+    ol.add_argument("--json", action="store_true")
+    ol.set_defaults(func=cmd_outbound_list)
+    os_ = cmds.add_parser("show", help="one outbound document with the partner's ack detail")
+    os_.add_argument("id")
+    os_.set_defaults(func=cmd_outbound_show)
+    oc = cmds.add_parser("check-overdue", help="raise ack.overdue for what is past its deadline (the sweeper does this)")
+    oc.add_argument("--fail-if-overdue", action="store_true")
+    oc.set_defaults(func=cmd_outbound_check_overdue)
