@@ -92,10 +92,10 @@ def preload(rt: Runtime) -> None:
 def warm_x12_maps() -> None:
     """Validate one small document of each set, so pyx12's parsed maps (cached per
     process, ~0.16 s each to load) are in memory before the work horses fork."""
-    from gateway.config import REPO_ROOT
     from gateway.processing.validate import check_x12
+    from gateway.resources import sample_docs_dir
 
-    for sample in sorted((REPO_ROOT / "sample_docs").glob("*/*.edi")):
+    for sample in sorted(sample_docs_dir(check=False).glob("*/*.edi")):
         check_x12(sample.read_bytes())
 
 
