@@ -1,5 +1,10 @@
 """The ``gateway`` command. Exit codes: 0 ok, 1 the document is invalid or the command
-failed, 2 bad usage (DESIGN §4)."""
+failed, 2 bad usage (DESIGN §4).
+
+Honest endings: our own failure (missing package data, a bug) is reported as ours and
+never as a problem with the user's file; a closed pipe (``gateway validate ... | head``)
+and Ctrl-C end quietly, without a traceback.
+"""
 
 from __future__ import annotations
 
@@ -32,9 +37,25 @@ def _runtime():
 def cmd_up(args) -> int:
     from gateway.roles import start_all
 
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C while starting, too: stop what is up, quietly
+        signal.signal(sig, lambda *_: stop.set())
     gw = start_all()
+    try:
+        return _serve(gw, stop)
+    finally:
+        gw.settings.redis_url_file.unlink(missing_ok=True)
+        gw.stop()
+
+
+def _serve(gw, stop: threading.Event) -> int:
     s = gw.settings
-    _wait_for_workers(gw)
+    # CLI commands on this GATEWAY_HOME (`gateway replay`, ...) queue on this Redis.
+    s.redis_url_file.parent.mkdir(parents=True, exist_ok=True)
+    s.redis_url_file.write_text(s.redis_url + "\n")
+    _wait_for_workers(gw, stop)
+    if stop.is_set():
+        return EXIT_OK
     print("Supplier EDI Gateway is up.")
     print(f"  data directory   {s.home}")
     print(f"  database         {s.database_url}")
@@ -55,21 +76,28 @@ def cmd_up(args) -> int:
         print(f"  ERP              {s.erp_url}")
     print(f"  worker           pid {gw.worker.pid}")
     print("  partners         " + ", ".join(sorted(_runtime_partners(s))))
+    print(f"  XML schemas      {_schema_banner()}")
     print("Authorize a key:   gateway partners authorize demo ~/.ssh/id_ed25519.pub")
     print("Press Ctrl-C to stop.", flush=True)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     while not stop.wait(1):
         if gw.worker.poll() is not None:
             print(f"the worker exited with {gw.worker.returncode}; stopping", file=sys.stderr)
-            gw.stop()
             return EXIT_FAILED
-    gw.stop()
     return EXIT_OK
 
 
-def _wait_for_workers(gw, timeout: float = 120.0) -> None:
+def _schema_banner() -> str:
+    """One line on what XML is validated against; a family that is not, said out loud."""
+    from gateway.xml.schemas import coverage, schema_dir
+
+    directory = schema_dir()
+    off = [why for why in coverage(directory).values() if why]
+    for why in off:
+        print(f"warning: {why}", file=sys.stderr)
+    return f"{directory}" + (" (" + "; ".join(w.split(":")[0] for w in off) + ")" if off else "")
+
+
+def _wait_for_workers(gw, stop: threading.Event | None = None, timeout: float = 120.0) -> None:
     """Say "up" only once every worker has registered with Redis (maps loaded, warm)."""
     import time
 
@@ -80,7 +108,7 @@ def _wait_for_workers(gw, timeout: float = 120.0) -> None:
     redis, expected = connect(gw.settings.redis_url), 1 + len(gw.extra_workers)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and len(Worker.all(connection=redis)) < expected:
-        if gw.worker.poll() is not None:
+        if gw.worker.poll() is not None or (stop is not None and stop.is_set()):
             return  # the loop in cmd_up reports the worker's exit
         time.sleep(0.2)
 
@@ -359,6 +387,9 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # what a shell reports for Ctrl-C
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = build_parser()
@@ -367,17 +398,41 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return EXIT_USAGE if exc.code else EXIT_OK
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here for output still buffered
+        return code
+    except BrokenPipeError:
+        # The reader went away (`| head`): what it wanted, it has. Point stdout at
+        # /dev/null so the interpreter's own last flush does not complain either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:
-        from gateway.config import ConfigError
-        from gateway.domain.partner import PartnerConfigError
-        from gateway.routing.queues import RedisPolicyError
-        from gateway.routing.routes import RouteConfigError
+        return _failed(exc)
 
-        if isinstance(exc, ConfigError | PartnerConfigError | RedisPolicyError | RouteConfigError):
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_FAILED
-        raise
+
+def _failed(exc: Exception) -> int:
+    """A setting's fault names the setting; our own missing data or a bug says it is ours."""
+    from gateway.config import ConfigError
+    from gateway.domain.partner import PartnerConfigError
+    from gateway.resources import MissingDataError
+    from gateway.routing.queues import RedisPolicyError
+    from gateway.routing.routes import RouteConfigError
+
+    if isinstance(exc, MissingDataError):
+        print(exc, file=sys.stderr)  # "internal error: the gateway's ... are missing at ..."
+        return EXIT_FAILED
+    if isinstance(exc, ConfigError | PartnerConfigError | RedisPolicyError | RouteConfigError):
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    import traceback
+
+    traceback.print_exc()  # for the bug report
+    print(f"internal error: {type(exc).__name__}: {exc}; this is a fault in the gateway, not a problem with "
+          "your input", file=sys.stderr)
+    return EXIT_FAILED
