@@ -55,6 +55,7 @@ def _serve(gw, stop: threading.Event) -> int:
     s.redis_url_file.write_text(s.redis_url + "\n")
     _wait_for_workers(gw, stop)
     if stop.is_set():
+        print("stopping before start-up finished (interrupted)", file=sys.stderr)
         return EXIT_OK
     print("Supplier EDI Gateway is up.")
     print(f"  data directory   {s.home}")
