@@ -89,13 +89,20 @@ def _serve(gw, stop: threading.Event) -> int:
 
 def _schema_banner() -> str:
     """One line on what XML is validated against; a family that is not, said out loud."""
+    from gateway.xml.schemas import schema_dir
+
+    off = _warn_unvalidated_xml()
+    return f"{schema_dir()}" + (" (" + "; ".join(w.split(":")[0] for w in off) + ")" if off else "")
+
+
+def _warn_unvalidated_xml() -> list[str]:
+    """Say at start-up which XML family will not be checked against a schema (cXML, by default)."""
     from gateway.xml.schemas import coverage, schema_dir
 
-    directory = schema_dir()
-    off = [why for why in coverage(directory).values() if why]
+    off = [why for why in coverage(schema_dir()).values() if why]
     for why in off:
-        print(f"warning: {why}", file=sys.stderr)
-    return f"{directory}" + (" (" + "; ".join(w.split(":")[0] for w in off) + ")" if off else "")
+        print(f"warning: {why}", file=sys.stderr, flush=True)
+    return off
 
 
 def _wait_for_workers(gw, stop: threading.Event | None = None, timeout: float = 120.0) -> None:
@@ -125,6 +132,8 @@ def cmd_worker(args) -> int:
     from gateway.roles import run_worker
 
     queue_names = tuple(q.strip() for q in args.queues.split(",") if q.strip()) if args.queues else None
+    if not os.environ.get("GATEWAY_UP_CHILD"):  # under `gateway up`, which said it once already
+        _warn_unvalidated_xml()
     try:
         run_worker(runtime(), burst=args.burst, queue_names=queue_names, sweep_interval=args.sweep_interval,
                    sweeper=not args.no_sweeper, fork=args.fork)

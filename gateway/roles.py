@@ -214,7 +214,7 @@ def start_all(settings: Settings | None = None) -> Gateway:
     folder = FolderWatcher(rt).start()
     env = dict(os.environ, GATEWAY_HOME=str(settings.home), DATABASE_URL=settings.database_url,
                REDIS_URL=settings.redis_url, GATEWAY_ERP_URL=settings.erp_url,
-               GATEWAY_PARTNERS_DIR=str(settings.partners_dir))
+               GATEWAY_PARTNERS_DIR=str(settings.partners_dir), GATEWAY_UP_CHILD="1")
     # Two workers: the critical queues never wait behind a slow planning system or webhook.
     worker = subprocess.Popen([sys.executable, "-m", "gateway", "worker", "--queues",
                                ",".join(queues.CRITICAL_QUEUES)], env=env)
