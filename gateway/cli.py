@@ -28,10 +28,12 @@ def _print_json(obj) -> None:
     print(json.dumps(obj, indent=2, sort_keys=False, default=str))
 
 
-def _runtime():
+def cli_runtime():
+    """Without REDIS_URL, the Redis of a `gateway up` on this GATEWAY_HOME, if one runs."""
     from gateway.bootstrap import bootstrap
+    from gateway.config import load_settings
 
-    return bootstrap()
+    return bootstrap(load_settings().with_running_redis())
 
 
 def cmd_up(args) -> int:
@@ -145,7 +147,7 @@ def cmd_worker(args) -> int:
 def cmd_folder(args) -> int:
     from gateway.transports.folder import FolderWatcher
 
-    watcher = FolderWatcher(_runtime()).start()
+    watcher = FolderWatcher(cli_runtime()).start()
     print(f"watching {watcher.settings.root} (one folder per partner)", flush=True)
     _wait_for_signal()
     watcher.stop()
@@ -155,7 +157,7 @@ def cmd_folder(args) -> int:
 def cmd_sftp(args) -> int:
     from gateway.transports.sftp import SFTPService
 
-    rt = _runtime()
+    rt = cli_runtime()
     _check_redis(rt)
     svc = SFTPService(rt).start()
     print(f"SFTP on {svc.host}:{svc.port}, host key {svc.fingerprint}", flush=True)
@@ -167,7 +169,7 @@ def cmd_sftp(args) -> int:
 def cmd_web(args) -> int:
     from gateway.roles import HttpService
 
-    rt = _runtime()
+    rt = cli_runtime()
     _check_redis(rt)
     http = HttpService(rt, demo_erp=args.demo_erp).start()
     print(f"HTTP on http://{rt.settings.host}:{http.port}", flush=True)
@@ -206,7 +208,7 @@ def cmd_db_upgrade(args) -> int:
 
 
 def cmd_partners_list(args) -> int:
-    rt = _runtime()
+    rt = cli_runtime()
     rows = [{"id": p.id, "name": p.name, "isa": f"{p.x12.qualifier}/{p.x12.id}", "ack": p.x12.ack}
             for p in rt.partners.values()]
     if args.json:
@@ -220,7 +222,7 @@ def cmd_partners_list(args) -> int:
 def cmd_partners_authorize(args) -> int:
     from gateway.transports.sftp_auth import PublicKeyError, authorize_key
 
-    rt = _runtime()
+    rt = cli_runtime()
     try:
         text = Path(args.keyfile).expanduser().read_text()
     except OSError as exc:
@@ -237,7 +239,7 @@ def cmd_partners_authorize(args) -> int:
 def cmd_documents_list(args) -> int:
     from gateway.store.views import document_summary, list_documents
 
-    rt = _runtime()
+    rt = cli_runtime()
     with rt.session() as s:
         docs = [document_summary(d) for d in list_documents(s, status=args.status, partner_id=args.partner,
                                                              limit=args.limit)]
@@ -254,7 +256,7 @@ def cmd_documents_show(args) -> int:
     from gateway.store.models import Document
     from gateway.store.views import document_detail
 
-    rt = _runtime()
+    rt = cli_runtime()
     with rt.session() as s:
         doc = s.get(Document, args.id)
         if doc is None:
@@ -282,7 +284,7 @@ def cmd_documents_show(args) -> int:
 def cmd_demo_erp_list(args) -> int:
     from gateway.web.demo_erp import list_postings
 
-    postings = list_postings(_runtime())
+    postings = list_postings(cli_runtime())
     if args.json:
         _print_json(postings)
     else:
@@ -297,7 +299,7 @@ def cmd_tokens_create(args) -> int:
     from gateway.web.auth import create_token
 
     try:
-        token = create_token(_runtime(), args.name, args.role, args.partner)
+        token = create_token(cli_runtime(), args.name, args.role, args.partner)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     print(token)
@@ -308,7 +310,7 @@ def cmd_tokens_create(args) -> int:
 def cmd_sweep(args) -> int:
     from gateway.routing.outbox import sweep
 
-    rt = _runtime()
+    rt = cli_runtime()
     if not args.every:
         _print_json(sweep(rt))
         return EXIT_OK

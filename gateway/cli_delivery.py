@@ -19,10 +19,9 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def _runtime():
-    from gateway.bootstrap import bootstrap
-    from gateway.config import load_settings
+    from gateway.cli import cli_runtime
 
-    return bootstrap(load_settings().with_running_redis())
+    return cli_runtime()
 
 
 def _say_if_not_queued(rt) -> None:

@@ -14,10 +14,10 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from faults.faultkit import wait_for
 from support import REPO, SAMPLES, free_port
 
 pytestmark = pytest.mark.slow
@@ -61,16 +61,6 @@ def _gateway(env, *args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=120)
 
 
-def _until(predicate, what: str, timeout: float = 120.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"gave up waiting for {what}")
-
-
 def test_replay_finds_the_running_gateways_redis_and_is_audited(running, erp_receiver):
     env = running
     home = Path(env["GATEWAY_HOME"])
@@ -85,14 +75,14 @@ def test_replay_finds_the_running_gateways_redis_and_is_audited(running, erp_rec
         listed = _gateway(env, "deliveries", "list", "--status", "dead_lettered", "--json")
         return json.loads(listed.stdout) if listed.returncode == 0 else None
 
-    [dead] = _until(dead_letters, "the refused delivery to be dead-lettered")
+    [dead] = wait_for(dead_letters, 120, 0.5, "the refused delivery to be dead-lettered")
     assert len(erp_receiver.posts) == 1
 
     result = _gateway(env, "replay", "dead-letters", "erp_http", "--reason", "ERP fixed the PO", "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"requeued": [dead["id"]], "skipped": {}}
     assert "no Redis reachable" not in result.stderr and "REDIS_URL" not in result.stderr
-    _until(lambda: len(erp_receiver.posts) == 2, "the replayed delivery to reach the ERP")
+    wait_for(lambda: len(erp_receiver.posts) == 2, 120, 0.5, "the replayed delivery to reach the ERP")
     assert len(set(erp_receiver.keys())) == 1  # the same idempotency key both times
 
     with sqlite3.connect(home / "gateway.db") as db:
