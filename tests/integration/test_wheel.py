@@ -100,6 +100,12 @@ def test_translate_from_the_wheel(installed, outside):
     assert "4500012345" in result.stdout
 
 
+def test_map_tests_run_from_the_wheel(installed, outside):
+    result = gateway(installed, outside, "maps", "test", "demo")  # their inputs are relative paths in the data
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " 0 failed" in result.stdout and not result.stdout.startswith("0 passed")
+
+
 def test_up_from_the_wheel_serves_and_stops_on_ctrl_c(installed, outside):
     http_port = free_port()
     env = _clean_env(GATEWAY_HOME=str(outside / "var"), GATEWAY_HTTP_PORT=str(http_port),
