@@ -65,9 +65,18 @@ def _report(report, as_json: bool) -> int:
     return EXIT_OK
 
 
+def _no_reason(args) -> bool:
+    if args.reason.strip():
+        return False
+    print("error: say why: --reason must not be empty (it goes to the audit log)", file=sys.stderr)
+    return True
+
+
 def cmd_replay(args) -> int:
     from gateway.routing.replay import replay_dead_letters, replay_delivery, replay_document
 
+    if _no_reason(args):
+        return EXIT_USAGE
     rt = _runtime()
     missing = _missing_target(rt, args.what, args.target)
     if missing:  # else "nothing to replay", exit 0, reads as if all were well
@@ -116,6 +125,8 @@ def _missing_target(rt, what: str, target: str) -> str | None:
 def cmd_reprocess(args) -> int:
     from gateway.processing.reprocess import NotReprocessable, reprocess
 
+    if _no_reason(args):
+        return EXIT_USAGE
     rt = _runtime()
     _say_if_not_queued(rt)
     try:

@@ -90,3 +90,16 @@ def test_replay_finds_the_running_gateways_redis_and_is_audited(running, erp_rec
                           "WHERE action = 'dead_letters.replay'").fetchall()
     [(actor, action, target, reason)] = rows
     assert actor.startswith("cli:") and target == "adapter:erp_http" and reason == "ERP fixed the PO"
+
+    # A reprocess from the CLI is queued on the same Redis and audited in the same way.
+    [document] = json.loads(_gateway(env, "documents", "list", "--json").stdout)
+    assert _gateway(env, "reprocess", document["id"], "--reason", " ").returncode == 2
+    again = _gateway(env, "reprocess", document["id"], "--reason", "map fixed")
+    assert again.returncode == 0, again.stderr
+    assert "is queued for processing" in again.stdout and "no Redis reachable" not in again.stderr
+    with sqlite3.connect(home / "gateway.db") as db:
+        rows = db.execute("SELECT actor, target, reason, details FROM audit_log "
+                          "WHERE action = 'document.reprocess'").fetchall()
+    [(actor, target, reason, details)] = rows
+    assert actor.startswith("cli:") and target == document["id"] and reason == "map fixed"
+    assert json.loads(details) == {"queued": True}
