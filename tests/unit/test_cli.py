@@ -170,3 +170,22 @@ def test_our_missing_data_is_never_blamed_on_the_users_file(tmp_path):
     assert "internal error: the gateway's X12 tables are missing" in result.stderr
     assert "this is not a problem with your file" in result.stderr
     assert "Traceback" not in result.stderr  # a known fault of ours is a message, not a crash
+
+
+# --- issue #11 item 2: the CLI finds the Redis of a running `gateway up` -------------
+
+
+def test_settings_join_the_recorded_redis_only_when_it_answers(tmp_path, redis_url):
+    from support import free_port
+
+    from gateway.config import load_settings
+
+    settings = load_settings({"GATEWAY_HOME": str(tmp_path)})
+    assert settings.with_running_redis().redis_url is None  # nothing recorded: nothing to join
+    settings.redis_url_file.parent.mkdir(parents=True)
+    settings.redis_url_file.write_text(f"redis://127.0.0.1:{free_port()}/0\n")  # a gateway that is gone
+    assert settings.with_running_redis().redis_url is None
+    settings.redis_url_file.write_text(redis_url + "\n")
+    assert settings.with_running_redis().redis_url == redis_url
+    explicit = load_settings({"GATEWAY_HOME": str(tmp_path), "REDIS_URL": "redis://elsewhere:6379/0"})
+    assert explicit.with_running_redis().redis_url == "redis://elsewhere:6379/0"  # REDIS_URL wins
