@@ -17,7 +17,7 @@ from redis import Redis
 from rq import Queue
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.config import Settings, load_settings
+from gateway.config import ConfigError, Settings, load_settings
 from gateway.domain.partner import PartnerProfile, load_partners
 from gateway.routing import queues
 from gateway.store.blobs import BlobStore
@@ -45,7 +45,8 @@ class Runtime:
     @cached_property
     def redis(self) -> Redis:
         if not self.settings.redis_url:
-            raise RuntimeError("no REDIS_URL: start the gateway with `gateway up` or set REDIS_URL")
+            # A setting that is missing, not a fault of ours: the CLI prints it as such.
+            raise ConfigError("no REDIS_URL: start the gateway with `gateway up` or set REDIS_URL")
         return queues.connect(self.settings.redis_url)
 
     def queue(self, name: str) -> Queue:

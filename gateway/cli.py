@@ -1,5 +1,10 @@
 """The ``gateway`` command. Exit codes: 0 ok, 1 the document is invalid or the command
-failed, 2 bad usage (DESIGN §4)."""
+failed, 2 bad usage (DESIGN §4).
+
+Honest endings: our own failure (missing package data, a bug) is reported as ours and
+never as a problem with the user's file; a closed pipe (``gateway validate ... | head``)
+and Ctrl-C end quietly, without a traceback.
+"""
 
 from __future__ import annotations
 
@@ -23,18 +28,37 @@ def _print_json(obj) -> None:
     print(json.dumps(obj, indent=2, sort_keys=False, default=str))
 
 
-def _runtime():
+def cli_runtime():
+    """Without REDIS_URL, the Redis of a `gateway up` on this GATEWAY_HOME, if one runs."""
     from gateway.bootstrap import bootstrap
+    from gateway.config import load_settings
 
-    return bootstrap()
+    return bootstrap(load_settings().with_running_redis())
 
 
 def cmd_up(args) -> int:
     from gateway.roles import start_all
 
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C while starting, too: stop what is up, quietly
+        signal.signal(sig, lambda *_: stop.set())
     gw = start_all()
+    try:
+        return _serve(gw, stop)
+    finally:
+        gw.settings.redis_url_file.unlink(missing_ok=True)
+        gw.stop()
+
+
+def _serve(gw, stop: threading.Event) -> int:
     s = gw.settings
-    _wait_for_workers(gw)
+    # CLI commands on this GATEWAY_HOME (`gateway replay`, ...) queue on this Redis.
+    s.redis_url_file.parent.mkdir(parents=True, exist_ok=True)
+    s.redis_url_file.write_text(s.redis_url + "\n")
+    _wait_for_workers(gw, stop)
+    if stop.is_set():
+        print("stopping before start-up finished (interrupted)", file=sys.stderr)
+        return EXIT_OK
     print("Supplier EDI Gateway is up.")
     print(f"  data directory   {s.home}")
     print(f"  database         {s.database_url}")
@@ -55,18 +79,33 @@ def cmd_up(args) -> int:
         print(f"  ERP              {s.erp_url}")
     print(f"  worker           pid {gw.worker.pid}")
     print("  partners         " + ", ".join(sorted(_runtime_partners(s))))
+    print(f"  XML schemas      {_schema_banner()}")
     print("Authorize a key:   gateway partners authorize demo ~/.ssh/id_ed25519.pub")
     print("Press Ctrl-C to stop.", flush=True)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     while not stop.wait(1):
         gw.supervise()  # a dead worker or embedded Redis is restarted with backoff; the rest stays up
-    gw.stop()
     return EXIT_OK
 
 
-def _wait_for_workers(gw, timeout: float = 120.0) -> None:
+def _schema_banner() -> str:
+    """One line on what XML is validated against; a family that is not, said out loud."""
+    from gateway.xml.schemas import schema_dir
+
+    off = _warn_unvalidated_xml()
+    return f"{schema_dir()}" + (" (" + "; ".join(w.split(":")[0] for w in off) + ")" if off else "")
+
+
+def _warn_unvalidated_xml() -> list[str]:
+    """Say at start-up which XML family will not be checked against a schema (cXML, by default)."""
+    from gateway.xml.schemas import coverage, schema_dir
+
+    off = [why for why in coverage(schema_dir()).values() if why]
+    for why in off:
+        print(f"warning: {why}", file=sys.stderr, flush=True)
+    return off
+
+
+def _wait_for_workers(gw, stop: threading.Event | None = None, timeout: float = 120.0) -> None:
     """Say "up" only once every worker has registered with Redis (maps loaded, warm)."""
     import time
 
@@ -77,8 +116,9 @@ def _wait_for_workers(gw, timeout: float = 120.0) -> None:
     redis, expected = connect(gw.settings.redis_url), 1 + len(gw.extra_workers)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and len(Worker.all(connection=redis)) < expected:
-        if gw.worker.poll() is not None:
-            return  # dead already: the supervisor in cmd_up restarts it
+        if stop is not None and stop.is_set():
+            return
+        gw.supervise()  # a worker that dies while starting is restarted, not waited for
         time.sleep(0.2)
 
 
@@ -93,6 +133,8 @@ def cmd_worker(args) -> int:
     from gateway.roles import run_worker
 
     queue_names = tuple(q.strip() for q in args.queues.split(",") if q.strip()) if args.queues else None
+    if not os.environ.get("GATEWAY_UP_CHILD"):  # under `gateway up`, which said it once already
+        _warn_unvalidated_xml()
     try:
         run_worker(runtime(), burst=args.burst, queue_names=queue_names, sweep_interval=args.sweep_interval,
                    sweeper=not args.no_sweeper, fork=args.fork)
@@ -104,7 +146,7 @@ def cmd_worker(args) -> int:
 def cmd_folder(args) -> int:
     from gateway.transports.folder import FolderWatcher
 
-    watcher = FolderWatcher(_runtime()).start()
+    watcher = FolderWatcher(cli_runtime()).start()
     print(f"watching {watcher.settings.root} (one folder per partner)", flush=True)
     _wait_for_signal()
     watcher.stop()
@@ -114,7 +156,7 @@ def cmd_folder(args) -> int:
 def cmd_sftp(args) -> int:
     from gateway.transports.sftp import SFTPService
 
-    rt = _runtime()
+    rt = cli_runtime()
     _check_redis(rt)
     svc = SFTPService(rt).start()
     print(f"SFTP on {svc.host}:{svc.port}, host key {svc.fingerprint}", flush=True)
@@ -126,7 +168,7 @@ def cmd_sftp(args) -> int:
 def cmd_web(args) -> int:
     from gateway.roles import HttpService
 
-    rt = _runtime()
+    rt = cli_runtime()
     _check_redis(rt)
     http = HttpService(rt, demo_erp=args.demo_erp).start()
     print(f"HTTP on http://{rt.settings.host}:{http.port}", flush=True)
@@ -165,7 +207,7 @@ def cmd_db_upgrade(args) -> int:
 
 
 def cmd_partners_list(args) -> int:
-    rt = _runtime()
+    rt = cli_runtime()
     rows = [{"id": p.id, "name": p.name, "isa": f"{p.x12.qualifier}/{p.x12.id}", "ack": p.x12.ack}
             for p in rt.partners.values()]
     if args.json:
@@ -179,7 +221,7 @@ def cmd_partners_list(args) -> int:
 def cmd_partners_authorize(args) -> int:
     from gateway.transports.sftp_auth import PublicKeyError, authorize_key
 
-    rt = _runtime()
+    rt = cli_runtime()
     try:
         text = Path(args.keyfile).expanduser().read_text()
     except OSError as exc:
@@ -196,7 +238,7 @@ def cmd_partners_authorize(args) -> int:
 def cmd_documents_list(args) -> int:
     from gateway.store.views import document_summary, list_documents
 
-    rt = _runtime()
+    rt = cli_runtime()
     with rt.session() as s:
         docs = [document_summary(d) for d in list_documents(s, status=args.status, partner_id=args.partner,
                                                              limit=args.limit)]
@@ -213,7 +255,7 @@ def cmd_documents_show(args) -> int:
     from gateway.store.models import Document
     from gateway.store.views import document_detail
 
-    rt = _runtime()
+    rt = cli_runtime()
     with rt.session() as s:
         doc = s.get(Document, args.id)
         if doc is None:
@@ -243,7 +285,7 @@ def cmd_documents_show(args) -> int:
 def cmd_demo_erp_list(args) -> int:
     from gateway.web.demo_erp import list_postings
 
-    postings = list_postings(_runtime())
+    postings = list_postings(cli_runtime())
     if args.json:
         _print_json(postings)
     else:
@@ -258,7 +300,7 @@ def cmd_tokens_create(args) -> int:
     from gateway.web.auth import create_token
 
     try:
-        token = create_token(_runtime(), args.name, args.role, args.partner)
+        token = create_token(cli_runtime(), args.name, args.role, args.partner)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     print(token)
@@ -269,7 +311,7 @@ def cmd_tokens_create(args) -> int:
 def cmd_sweep(args) -> int:
     from gateway.routing.outbox import sweep
 
-    rt = _runtime()
+    rt = cli_runtime()
     if not args.every:
         _print_json(sweep(rt))
         return EXIT_OK
@@ -363,6 +405,9 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # what a shell reports for Ctrl-C
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = build_parser()
@@ -371,17 +416,41 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return EXIT_USAGE if exc.code else EXIT_OK
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here for output still buffered
+        return code
+    except BrokenPipeError:
+        # The reader went away (`| head`): what it wanted, it has. Point stdout at
+        # /dev/null so the interpreter's own last flush does not complain either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:
-        from gateway.config import ConfigError
-        from gateway.domain.partner import PartnerConfigError
-        from gateway.routing.queues import RedisPolicyError
-        from gateway.routing.routes import RouteConfigError
+        return _failed(exc)
 
-        if isinstance(exc, ConfigError | PartnerConfigError | RedisPolicyError | RouteConfigError):
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_FAILED
-        raise
+
+def _failed(exc: Exception) -> int:
+    """A setting's fault names the setting; our own missing data or a bug says it is ours."""
+    from gateway.config import ConfigError
+    from gateway.domain.partner import PartnerConfigError
+    from gateway.resources import MissingDataError
+    from gateway.routing.queues import RedisPolicyError
+    from gateway.routing.routes import RouteConfigError
+
+    if isinstance(exc, MissingDataError):
+        print(exc, file=sys.stderr)  # "internal error: the gateway's ... are missing at ..."
+        return EXIT_FAILED
+    if isinstance(exc, ConfigError | PartnerConfigError | RedisPolicyError | RouteConfigError):
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    import traceback
+
+    traceback.print_exc()  # for the bug report
+    print(f"internal error: {type(exc).__name__}: {exc}; this is a fault in the gateway, not a problem with "
+          "your input", file=sys.stderr)
+    return EXIT_FAILED

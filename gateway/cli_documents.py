@@ -1,4 +1,8 @@
-"""CLI commands that work on a file without a running gateway: validate, translate, ack."""
+"""CLI commands that work on a file without a running gateway: validate, translate, ack.
+
+A file we cannot open is the user's problem (exit 2, "cannot read"); everything after
+that point that fails for want of our own data is ours, and is reported as such by
+``gateway.cli.main`` (see :class:`gateway.resources.MissingDataError`)."""
 
 from __future__ import annotations
 
@@ -18,16 +22,23 @@ def _read(path: str) -> bytes | None:
         return None
 
 
+def _readable(path: str) -> bool:
+    """Open (and close) the user's file up front, so that only a failure to read *it*
+    is reported as "cannot read": an OSError later is about our own files."""
+    try:
+        with open(path, "rb"):
+            return True
+    except OSError as exc:
+        print(f"error: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return False
+
+
 def cmd_validate(args) -> int:
     from gateway.processing.validate import render_text, validate_path
 
-    reports = []
-    for path in args.files:
-        try:
-            reports.append(validate_path(path))
-        except OSError as exc:
-            print(f"error: cannot read {path}: {exc.strerror}", file=sys.stderr)
-            return EXIT_USAGE
+    if not all(_readable(path) for path in args.files):
+        return EXIT_USAGE
+    reports = [validate_path(path) for path in args.files]
     if args.json:
         print(json.dumps(reports[0] if len(reports) == 1 else reports, indent=2))
     else:
@@ -50,6 +61,8 @@ def cmd_translate(args) -> int:
             print(f"error: unknown partner {args.partner!r}", file=sys.stderr)
             return EXIT_USAGE
         maps_dir = partners[args.partner].maps_dir
+    if not args.force and not _translatable(data, args.file, args.json):
+        return EXIT_FAILED
     context = SourceContext(partner_id=args.partner or "unknown", document_id=f"file:{Path(args.file).name}",
                             received_at=datetime.now(UTC), correlation_id="cli")
     try:
@@ -57,6 +70,8 @@ def cmd_translate(args) -> int:
     except TranslationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    if not events:  # say it, or an empty answer reads as "translated, nothing to see"
+        print(f"{args.file}: no events: no translation map applies to this document", file=sys.stderr)
     if args.json:
         print(json.dumps(events, indent=2))
     else:
@@ -67,9 +82,33 @@ def cmd_translate(args) -> int:
     return EXIT_OK
 
 
+def _translatable(data: bytes, name: str, as_json: bool) -> bool:
+    """Validate first, as the pipeline does: a document the gateway would reject yields no
+    events here either. Prints the findings (the ``validate`` report) when it fails."""
+    from gateway.processing.validate import render_text, validate_bytes
+
+    report = validate_bytes(data, name)
+    if report["valid"]:
+        return True
+    if as_json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(render_text(report), file=sys.stderr)
+    print(f"error: {name} is not a valid document, so no events were produced (--force translates it anyway)",
+          file=sys.stderr)
+    return False
+
+
 def cmd_maps_test(args) -> int:
+    from gateway.config import load_settings
+    from gateway.domain.partner import load_partners
     from gateway.mapping import run_map_tests
 
+    if args.partner:
+        partners_dir = load_settings().partners_dir
+        if args.partner not in load_partners(partners_dir):  # else "0 passed, 0 failed" looks like success
+            print(f"error: no partner {args.partner!r} in {partners_dir}", file=sys.stderr)
+            return EXIT_FAILED
     results = run_map_tests(args.partner, update=args.update)
     for result in results:
         print(result)
@@ -123,6 +162,8 @@ def register(sub) -> None:
     t.add_argument("file", metavar="FILE")
     t.add_argument("--partner", help="apply this partner's map overrides (default: the base maps)")
     t.add_argument("--json", action="store_true")
+    t.add_argument("--force", action="store_true",
+                   help="translate even a file that fails validation (default: exit 1 with the findings)")
     t.set_defaults(func=cmd_translate)
     maps = sub.add_parser("maps", help="translation maps").add_subparsers(dest="maps_command", required=True)
     mt = maps.add_parser("test", help="run the map tests (all, or one partner's) and show diffs")

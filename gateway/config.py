@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parent.parent  # the checkout; runtime data: gateway.resources
 
 
 class ConfigError(ValueError):
@@ -77,6 +77,29 @@ class Settings:
     def host_key_path(self) -> Path:
         return self.home / "keys" / "sftp_host_ed25519"
 
+    @property
+    def redis_url_file(self) -> Path:
+        """Where a running ``gateway up`` writes the URL of its Redis, for CLI commands."""
+        return self.home / "redis" / "url"
+
+    def with_running_redis(self) -> Settings:
+        """These settings, with the Redis of a ``gateway up`` running on the same
+        ``GATEWAY_HOME`` when ``REDIS_URL`` is not set (and that Redis answers). So a CLI
+        ``replay`` queues at once instead of leaving the job to the sweeper."""
+        if self.redis_url:
+            return self
+        try:
+            url = self.redis_url_file.read_text().strip()
+        except OSError:
+            return self
+        from redis import Redis
+
+        try:
+            Redis.from_url(url, socket_timeout=2).ping()
+        except Exception:  # a stale file from a gateway that is gone: nothing to join
+            return self
+        return replace(self, redis_url=url)
+
     def with_overrides(self, **changes) -> Settings:
         return replace(self, **changes)
 
@@ -93,6 +116,8 @@ def _choice(env: dict[str, str], name: str, choices: tuple[str, ...], default: s
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Read settings from ``env`` (default: the process environment)."""
+    from gateway.resources import partners_dir
+
     env = dict(os.environ if env is None else env)
     home = Path(env.get("GATEWAY_HOME", "./var")).expanduser().resolve()
     database_url = env.get("DATABASE_URL") or f"sqlite:///{home / 'gateway.db'}"
@@ -104,7 +129,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         home=home,
         database_url=database_url,
         redis_url=env.get("REDIS_URL") or None,
-        partners_dir=Path(env.get("GATEWAY_PARTNERS_DIR", REPO_ROOT / "partners")).resolve(),
+        partners_dir=partners_dir(env, check=False),  # an installed wheel's own, or GATEWAY_PARTNERS_DIR
         host=env.get("GATEWAY_HOST", "127.0.0.1"),
         sftp_port=_port(env, "GATEWAY_SFTP_PORT", 2222),
         http_port=_port(env, "GATEWAY_HTTP_PORT", 8080),

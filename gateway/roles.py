@@ -99,10 +99,10 @@ def preload(rt: Runtime) -> None:
 def warm_x12_maps() -> None:
     """Validate one small document of each set, so pyx12's parsed maps (cached per
     process, ~0.16 s each to load) are in memory before the work horses fork."""
-    from gateway.config import REPO_ROOT
     from gateway.processing.validate import check_x12
+    from gateway.resources import sample_docs_dir
 
-    for sample in sorted((REPO_ROOT / "sample_docs").glob("*/*.edi")):
+    for sample in sorted(sample_docs_dir(check=False).glob("*/*.edi")):
         check_x12(sample.read_bytes())
 
 
@@ -242,7 +242,7 @@ def start_all(settings: Settings | None = None) -> Gateway:
     folder = FolderWatcher(rt).start()
     env = dict(os.environ, GATEWAY_HOME=str(settings.home), DATABASE_URL=settings.database_url,
                REDIS_URL=settings.redis_url, GATEWAY_ERP_URL=settings.erp_url,
-               GATEWAY_PARTNERS_DIR=str(settings.partners_dir))
+               GATEWAY_PARTNERS_DIR=str(settings.partners_dir), GATEWAY_UP_CHILD="1")
 
     def worker_for(queue_names: tuple[str, ...]):
         return lambda: subprocess.Popen([sys.executable, "-m", "gateway", "worker", "--queues",

@@ -11,12 +11,12 @@ replaced whole), validates the result, and compiles it. Any fault raises
 from __future__ import annotations
 
 import fnmatch
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from marshmallow import ValidationError
 
+from gateway import resources
 from gateway.mapping.compiled import (
     CompileError,
     TranslationMap,
@@ -29,9 +29,10 @@ from gateway.mapping.schema import PATH_PARSER, MapSchema
 from gateway.mapping.xpaths import XmlDialect
 from gateway.mapping.yamlsource import MapFileError, load_yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-BASE_MAPS_DIR = Path(os.environ.get("GATEWAY_MAPS_DIR", REPO_ROOT / "maps" / "translate"))
-PARTNERS_DIR = Path(os.environ.get("GATEWAY_PARTNERS_DIR", REPO_ROOT / "partners"))
+# Where the maps are is gateway.resources' answer (an installed wheel's package data, or
+# the checkout); not checked here, at import, so a broken install fails where it is used.
+BASE_MAPS_DIR = resources.translate_maps_dir(check=False)
+PARTNERS_DIR = resources.partners_dir(check=False)
 
 
 def map_files(directory: Path) -> list[Path]:

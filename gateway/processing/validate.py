@@ -89,6 +89,9 @@ def render_text(report: dict) -> str:
     """The report as sentences a supplier understands."""
     head = f"{report['file']}: {'valid' if report['valid'] else 'INVALID'} ({report['format']})"
     lines = [head]
+    skipped = (report.get("schema") or {}).get("skipped")
+    if skipped:  # a document not checked against its schema must not read as simply "valid"
+        lines.append(f"  ! {skipped}")
     lines += [f"  - {e['message']}" for e in report["errors"]]
     for t in report["transactions"]:
         lines.append(f"  {t['set_id']} #{t['control_number']}: {'ok' if t['valid'] else 'rejected'}")

@@ -1,6 +1,6 @@
 """Routes as data: which adapters receive which events, and how each adapter is set up.
 
-``routes.yaml`` (repo root, or ``GATEWAY_ROUTES_FILE``) holds the defaults; a partner's
+``routes.yaml`` (shipped with the gateway, or ``GATEWAY_ROUTES_FILE``) holds the defaults; a partner's
 ``partners/<id>/routes.yaml`` may override adapter options by name and add routes (see
 the comments in ``routes.yaml``). Files are validated when loaded: an unknown adapter
 type, queue or name fails at start-up, not at 2 a.m. The result is cached per file
@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from gateway.adapters.registry import adapter_class
-from gateway.config import REPO_ROOT, Settings
+from gateway.config import Settings
 from gateway.routing.queues import QUEUE_ORDER
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -87,7 +87,10 @@ class RouteTable:
 
 
 def routes_file() -> Path:
-    return Path(os.environ.get("GATEWAY_ROUTES_FILE") or REPO_ROOT / "routes.yaml")
+    """GATEWAY_ROUTES_FILE, else the routes.yaml the gateway ships (see gateway.resources)."""
+    from gateway import resources
+
+    return resources.routes_file()
 
 
 def _environment(settings: Settings) -> tuple[tuple[str, str], ...]:

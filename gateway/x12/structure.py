@@ -42,9 +42,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-MAPS_SOURCE = Path(
-    os.environ.get("GATEWAY_X12_MAPS", Path(__file__).resolve().parents[2] / "maps" / "x12")
-)
+from gateway import resources
+
+MAPS_SOURCE = resources.x12_maps_dir(check=False)  # GATEWAY_X12_MAPS, package data or checkout
 ENGINE_ERROR = "engine"
 
 _lock = threading.Lock()
@@ -71,6 +71,8 @@ def _load_builder() -> ModuleType:
     global _builder
     if _builder is None:
         path = MAPS_SOURCE / "build_map_dir.py"
+        if not path.is_file():  # our installation is broken, not the document being checked
+            raise resources.MissingDataError("X12 tables", MAPS_SOURCE, "GATEWAY_X12_MAPS")
         spec = importlib.util.spec_from_file_location("gateway_x12_build_map_dir", path)
         if spec is None or spec.loader is None:  # pragma: no cover
             raise FileNotFoundError(path)

@@ -7,7 +7,7 @@ Public API::
     check_xml(data, schema_dir) -> XmlCheck                         # never raises for bad input
     check_schema(root, kind, schema_dir) -> SchemaCheck
     identify(partners, root, kind) -> (PartnerProfile | None, [SenderId])
-    schema_dir() -> Path | None   # GATEWAY_SCHEMA_DIR;  preload() builds the schemas up front
+    schema_dir() -> Path          # GATEWAY_SCHEMA_DIR, else the shipped maps/xml/;  preload() builds the schemas up front
     XmlFinding, XmlErrorCode, XmlRejected
 
 Sans-IO apart from reading schema files from the local schema directory.

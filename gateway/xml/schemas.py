@@ -1,7 +1,10 @@
 """The cXML DTDs and UBL XSDs, loaded only from the local schema directory.
 
-``GATEWAY_SCHEMA_DIR`` names it; the official schemas are not the project's to ship,
-so an operator points it at a copy (tests use ``../shared/corpus/schemas``). Layout:
+By default that is ``maps/xml/`` as shipped with the gateway (:func:`gateway.resources.schemas_dir`),
+which holds the UBL 2.1 XSDs but not the cXML DTDs (their licence must travel with every
+copy, and we have no verbatim copy of it: see ``maps/xml/LICENSES.md``).
+``GATEWAY_SCHEMA_DIR`` names an operator's own directory instead (tests use
+``../shared/corpus/schemas``, which also has cXML DTDs). Layout:
 
     cxml/<version>/<cXML.dtd | Fulfill.dtd | InvoiceDetail.dtd | Custom.dtd>
     <anything>/UBL-<Document>-2.1.xsd   (the OASIS release layout: xsd/maindoc + xsd/common)
@@ -38,15 +41,29 @@ _CXML_URL = re.compile(r"^https?://xml\.cxml\.org/schemas/cXML/(?P<version>[\d.]
                        re.IGNORECASE)
 
 
-def schema_dir(env: dict[str, str] | None = None) -> Path | None:
-    """The schema directory from ``GATEWAY_SCHEMA_DIR``; None when unset; ConfigError when missing."""
+def schema_dir(env: dict[str, str] | None = None) -> Path:
+    """``GATEWAY_SCHEMA_DIR`` (ConfigError when it is not a directory), else the shipped
+    ``maps/xml/`` (:class:`gateway.resources.MissingDataError` when the install lacks it)."""
+    from gateway.resources import schemas_dir
+
     raw = (os.environ if env is None else env).get(ENV, "").strip()
-    if not raw:
-        return None
-    path = Path(raw).expanduser().resolve()
-    if not path.is_dir():
+    if raw and not Path(raw).expanduser().is_dir():
         raise ConfigError(f"{ENV}={raw!r} is not a directory")
-    return path
+    return schemas_dir(env)
+
+
+def coverage(directory: Path) -> dict[str, str | None]:
+    """What ``directory`` can validate: ``{"cxml": why not | None, "ubl": why not | None}``.
+
+    For start-up banners and ``gateway validate``: a missing family is said out loud."""
+    has_dtd = (directory / "cxml").is_dir() and any((directory / "cxml").glob("*/*.dtd"))
+    has_xsd = find_xsd(directory, "Order") is not None
+    return {
+        "cxml": None if has_dtd else (f"cXML DTD validation is OFF: no cxml/<version>/*.dtd in {directory} "
+                                      f"(the DTDs are not shipped, see maps/xml/LICENSES.md; set {ENV} to a "
+                                      "folder that has them)"),
+        "ubl": None if has_xsd else f"UBL XSD validation is OFF: no UBL-Order-2.1.xsd in {directory}",
+    }
 
 
 def _version_key(version: str) -> tuple[int, ...]:
@@ -124,8 +141,6 @@ def load_xsd(directory: Path, path: Path):
 def preload(directory: Path | None = None) -> list[str]:
     """Build every schema in the directory now (worker start-up); returns their names."""
     directory = directory or schema_dir()
-    if directory is None:
-        return []
     loaded = []
     for dtd in sorted((directory / "cxml").glob("*/*.dtd")) if (directory / "cxml").is_dir() else []:
         load_dtd(directory, dtd)

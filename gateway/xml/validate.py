@@ -44,7 +44,9 @@ def check_schema(root: etree._Element, kind: DocumentKind, directory: Path | Non
 def _check_dtd(root: etree._Element, kind: DocumentKind, directory: Path) -> SchemaCheck:
     path = find_dtd(directory, kind.dtd or "cXML.dtd", kind.version)
     if path is None:
-        return SchemaCheck(skipped=f"schema validation skipped: no cxml/*/{kind.dtd} in {directory}")
+        return SchemaCheck(skipped=f"schema validation skipped: no cxml/*/{kind.dtd} in {directory} (the cXML "
+                                   f"DTDs are not shipped with the gateway, see maps/xml/LICENSES.md; set {ENV} "
+                                   "to a folder that has them)")
     dtd = load_dtd(directory, path)
     check = SchemaCheck(schema=str(path.relative_to(directory)))
     if not dtd.validate(root):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -80,3 +81,111 @@ def test_maps_test_runs_the_map_tests_as_data():
     result = gateway("maps", "test", "demo")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 failed" in result.stdout
+
+
+# --- issue #11 item 1: honest answers -------------------------------------------------
+
+
+@pytest.fixture
+def miscounted_855(tmp_path):
+    """Valid business content, broken envelope (SE01 counts one segment too many)."""
+    text = SAMPLE_855.read_text()
+    assert text.count("\nSE*16*0001~") == 1
+    path = tmp_path / "miscounted.edi"
+    path.write_text(text.replace("\nSE*16*0001~", "\nSE*17*0001~"))
+    return path
+
+
+def test_translate_refuses_a_file_that_fails_validation(miscounted_855):
+    result = gateway("translate", str(miscounted_855), "--json")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)  # the findings, not events
+    assert isinstance(report, dict) and report["valid"] is False
+    assert "not a valid document, so no events were produced" in result.stderr
+    text = gateway("translate", str(miscounted_855))
+    assert text.returncode == 1 and text.stdout == ""
+    assert "INVALID" in text.stderr and "--force" in text.stderr
+
+
+def test_translate_force_keeps_the_old_behaviour(miscounted_855):
+    result = gateway("translate", str(miscounted_855), "--json", "--force")
+    assert result.returncode == 0, result.stderr
+    [event] = json.loads(result.stdout)
+    assert event["type"] == "purchase_order.acknowledged"
+
+
+def test_translate_of_something_that_is_not_a_document_exits_1(tmp_path):
+    junk = tmp_path / "notes.txt"
+    junk.write_text("dear supplier, please find attached\n")
+    result = gateway("translate", str(junk))
+    assert result.returncode == 1
+    assert "not an X12 interchange or an XML document" in result.stderr
+    assert result.stdout == ""
+
+
+def test_maps_test_of_an_unknown_partner_exits_1():
+    result = gateway("maps", "test", "UNKNOWN")
+    assert result.returncode == 1
+    assert "no partner 'UNKNOWN'" in result.stderr
+
+
+def test_replay_of_nothing_exits_1(tmp_path):
+    env = {**os.environ, "GATEWAY_HOME": str(tmp_path / "home")}
+    env.pop("REDIS_URL", None), env.pop("DATABASE_URL", None)
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "gateway", *args], capture_output=True, text=True, env=env,
+                              timeout=120)
+
+    assert run("db", "upgrade").returncode == 0  # a real, empty database: "no such" is about the id
+    document = run("replay", "document", "NOSUCH", "--reason", "test")
+    assert document.returncode == 1 and "no document 'NOSUCH'" in document.stderr, document.stderr
+    adapter = run("replay", "dead-letters", "NOSUCH", "--reason", "test")
+    assert adapter.returncode == 1 and "no adapter 'NOSUCH'" in adapter.stderr, adapter.stderr
+    assert run("replay", "document", "NOSUCH").returncode == 2  # --reason is required, as in the API
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    junk = tmp_path / "junk.txt"
+    junk.write_text("not a document\n")
+    # Enough output (~250 KB) to overflow the pipe after the reader has gone, as `| head -1` does.
+    proc = subprocess.Popen([sys.executable, "-m", "gateway", "validate", *[str(junk)] * 2000],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert first.startswith(str(junk).encode())
+    assert stderr == "", stderr
+
+
+def test_our_missing_data_is_never_blamed_on_the_users_file(tmp_path):
+    empty = tmp_path / "x12-tables"
+    empty.mkdir()
+    env = {**os.environ, "GATEWAY_X12_MAPS": str(empty), "GATEWAY_HOME": str(tmp_path / "home")}
+    result = subprocess.run([sys.executable, "-m", "gateway", "validate", str(SAMPLE_855)], capture_output=True,
+                            text=True, env=env, timeout=120)
+    assert result.returncode == 1
+    assert "cannot read" not in result.stderr
+    assert "internal error: the gateway's X12 tables are missing" in result.stderr
+    assert "this is not a problem with your file" in result.stderr
+    assert "Traceback" not in result.stderr  # a known fault of ours is a message, not a crash
+
+
+# --- issue #11 item 2: the CLI finds the Redis of a running `gateway up` -------------
+
+
+def test_settings_join_the_recorded_redis_only_when_it_answers(tmp_path, redis_url):
+    from support import free_port
+
+    from gateway.config import load_settings
+
+    settings = load_settings({"GATEWAY_HOME": str(tmp_path)})
+    assert settings.with_running_redis().redis_url is None  # nothing recorded: nothing to join
+    settings.redis_url_file.parent.mkdir(parents=True)
+    settings.redis_url_file.write_text(f"redis://127.0.0.1:{free_port()}/0\n")  # a gateway that is gone
+    assert settings.with_running_redis().redis_url is None
+    settings.redis_url_file.write_text(redis_url + "\n")
+    assert settings.with_running_redis().redis_url == redis_url
+    explicit = load_settings({"GATEWAY_HOME": str(tmp_path), "REDIS_URL": "redis://elsewhere:6379/0"})
+    assert explicit.with_running_redis().redis_url == "redis://elsewhere:6379/0"  # REDIS_URL wins

@@ -89,10 +89,10 @@ def test_gateway_replay_on_the_command_line(rt, env, erp):
     listed = gateway("deliveries", "list", "--status", "dead_lettered", "--json")
     assert listed.returncode == 0, listed.stderr
     assert [r["id"] for r in json.loads(listed.stdout)] == [d.id]
-    result = gateway("replay", "dead-letters", "erp_http", "--json")
+    result = gateway("replay", "dead-letters", "erp_http", "--json", "--reason", "ERP is back")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"requeued": [d.id], "skipped": {}}
     drain(rt)
     assert only_delivery(rt).status == "delivered"
-    assert gateway("replay", "delivery", "nope").returncode == 1
+    assert gateway("replay", "delivery", "nope", "--reason", "test").returncode == 1
     assert gateway("replay", "sideways", "x").returncode == 2

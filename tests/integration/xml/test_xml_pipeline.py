@@ -51,13 +51,15 @@ def test_each_document_kind_is_validated_translated_and_delivered_once(rt, erp_r
     assert erp_receiver.keys().count(event["event_id"]) == 1
 
 
-def test_without_a_schema_directory_the_document_is_accepted_and_says_validation_was_skipped(
+def test_without_a_schema_directory_ubl_is_checked_and_cxml_says_validation_was_skipped(
         rt, erp_receiver, monkeypatch):
     monkeypatch.delenv("GATEWAY_SCHEMA_DIR", raising=False)
-    doc = send(rt, (UBL / "Invoice_acme_inv-88070.xml").read_bytes())
-    assert doc["status"] == "accepted"
-    assert "validation skipped" in doc["reason"] and "GATEWAY_SCHEMA_DIR" in doc["reason"]
-    assert len(erp_receiver.posts) == 1
+    ubl = send(rt, (UBL / "Invoice_acme_inv-88070.xml").read_bytes())
+    assert ubl["status"] == "accepted" and ubl["reason"] is None  # the shipped UBL XSD was applied
+    cxml = send(rt, (CXML / "InvoiceDetailRequest_acme_inv-88060.xml").read_bytes(), "c.xml")
+    assert cxml["status"] == "accepted"
+    assert "validation skipped" in cxml["reason"] and "GATEWAY_SCHEMA_DIR" in cxml["reason"]
+    assert len(erp_receiver.posts) == 2
 
 
 def test_a_schema_invalid_ubl_invoice_is_rejected_with_line_and_xpath_and_nothing_is_delivered(

@@ -17,7 +17,7 @@ needs_schemas = pytest.mark.skipif(not SCHEMAS.is_dir(), reason=f"no schema dire
 
 
 def test_schema_dir_comes_from_the_environment_and_must_exist(tmp_path):
-    assert schema_dir({}) is None
+    assert schema_dir({}) == REPO / "maps" / "xml"  # by default, the schemas the gateway ships
     assert schema_dir({"GATEWAY_SCHEMA_DIR": str(tmp_path)}) == tmp_path.resolve()
     with pytest.raises(ConfigError, match="GATEWAY_SCHEMA_DIR"):
         schema_dir({"GATEWAY_SCHEMA_DIR": str(tmp_path / "missing")})

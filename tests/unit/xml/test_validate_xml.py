@@ -44,12 +44,26 @@ def test_cli_json_for_a_valid_and_an_invalid_document(tmp_path):
     assert run_validate(good).returncode == 0
 
 
-def test_without_schemas_a_well_formed_document_is_valid_and_says_validation_was_skipped(monkeypatch):
+def test_by_default_ubl_is_checked_against_the_shipped_xsd(monkeypatch):
     monkeypatch.delenv("GATEWAY_SCHEMA_DIR", raising=False)
     report = validate_bytes((SAMPLES / "ubl" / "Order_acme_po_ac-9002.xml").read_bytes(), "o.xml")
     assert report["valid"] is True and report["errors"] == []
-    assert report["schema"] == {"validated_against": None, "skipped": report["schema"]["skipped"]}
-    assert "GATEWAY_SCHEMA_DIR is not set" in report["schema"]["skipped"]
+    assert report["schema"] == {"validated_against": "ubl-2.1/xsd/maindoc/UBL-Order-2.1.xsd", "skipped": None}
+    data = (SAMPLES / "ubl" / "Order_acme_po_ac-9002.xml").read_bytes()
+    bad = validate_bytes(data.replace(b"<cbc:ID>", b"<cbc:Nonsense/><cbc:ID>", 1), "bad.xml")
+    assert bad["valid"] is False and bad["errors"][0]["code"] == "XSD_INVALID"
+
+
+def test_without_cxml_dtds_the_skipped_check_is_said_in_json_and_text():
+    env = {k: v for k, v in os.environ.items() if k != "GATEWAY_SCHEMA_DIR"}
+    sample = SAMPLES / "cxml" / "OrderRequest_acme_po_ac-9001.xml"
+    as_json = subprocess.run([sys.executable, "-m", "gateway", "validate", str(sample), "--json"], cwd=REPO,
+                             env=env, capture_output=True, text=True, timeout=120)
+    skipped = json.loads(as_json.stdout)["schema"]["skipped"]
+    assert "no cxml/*/cXML.dtd" in skipped and "not shipped" in skipped and "GATEWAY_SCHEMA_DIR" in skipped
+    text = subprocess.run([sys.executable, "-m", "gateway", "validate", str(sample)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert text.returncode == 0 and f"  ! {skipped}" in text.stdout
 
 
 def test_a_broken_document_reports_line_and_open_element(monkeypatch):
