@@ -50,17 +50,14 @@ def validate_bytes(data: bytes, name: str) -> dict:
 
 
 def check_x12(data: bytes | BinaryIO):
-    """Read ``data`` and validate every sound interchange's sets against our maps.
+    """Read ``data`` and validate every sound interchange's sets against our tables.
 
-    A binary file is streamed twice (envelopes, then each interchange through pyx12)
-    and never held in memory; segments are then not kept."""
-    from gateway.processing.structure import add_structure_findings
-    from gateway.x12.reader import read_x12
+    A binary file is streamed (once by our engine; twice with the pyx12 reference) and
+    never held in memory; segments are then not kept."""
+    from gateway.processing.structure import read_and_validate
 
     streamed = not isinstance(data, bytes | bytearray)
-    result = read_x12(data, keep_segments=not streamed)
-    add_structure_findings(result, data)
-    return result
+    return read_and_validate(data, keep_segments=not streamed)
 
 
 def _validate_x12(data: bytes | BinaryIO, report: dict) -> dict:

@@ -55,14 +55,18 @@ class X12ReadResult:
 
 
 def read_x12(source: bytes | BinaryIO, *, keep_segments: bool = True,
-             max_segment_bytes: int = 64 * 1024) -> X12ReadResult:
-    """Read every interchange in ``source``; report what is wrong instead of raising."""
-    return _Reader(source, keep_segments, max_segment_bytes).run()
+             max_segment_bytes: int = 64 * 1024, observer=None) -> X12ReadResult:
+    """Read every interchange in ``source``; report what is wrong instead of raising.
+
+    ``observer(index, interchange)``, when given, returns the object each interchange's
+    groups, sets and segments are streamed to (the validation engine), or None."""
+    return _Reader(source, keep_segments, max_segment_bytes, observer).run()
 
 
 class _Reader:
-    def __init__(self, source: bytes | BinaryIO, keep: bool, max_segment: int):
+    def __init__(self, source: bytes | BinaryIO, keep: bool, max_segment: int, observer=None):
         self.src = ByteSource(source)
+        self.observer = observer
         self.keep = keep
         self.max_segment = max(max_segment, ISA_LENGTH)
         self.result = X12ReadResult(is_x12=False)
@@ -145,7 +149,8 @@ class _Reader:
         ic = Interchange(isa.delimiters, g(5), g(6).rstrip(), g(7), g(8).rstrip(), g(9), g(10),
                          g(12), g(13), g(14) == "1", g(15), start=start)
         self.result.interchanges.append(ic)
-        builder = InterchangeBuilder(ic, index, self.report, self.keep)
+        builder = InterchangeBuilder(ic, index, self.report, self.keep,
+                                     self.observer(index, ic) if self.observer else None)
         for code, message, severity in isa.problems:
             builder.finding(code, message, severity=severity, offset=start)
         key = (ic.sender_qualifier, ic.sender_id, ic.control_number)
