@@ -36,6 +36,17 @@ from gateway.x12.schema import ElementRule, SegmentRule, SetSchema, check_value,
 
 MAX_PER_SET = 100
 MAX_TOTAL = 5000
+#: What another release's tables may allow (a segment our table lacks, other lengths,
+#: codes, requirements, order). Under a substituted release these are warnings, so a
+#: sound document is not refused for lack of its table; data that no release accepts
+#: (a letter in a number, 20261341 as a date) stays an error.
+TABLE_DEPENDENT = frozenset((
+    C.UNRECOGNIZED_SEGMENT_ID, C.UNEXPECTED_SEGMENT, C.MANDATORY_SEGMENT_MISSING,
+    C.LOOP_OCCURS_OVER_MAXIMUM, C.SEGMENT_EXCEEDS_MAXIMUM_USE, C.SEGMENT_NOT_IN_DEFINED_SET,
+    C.SEGMENT_NOT_IN_PROPER_SEQUENCE, C.MANDATORY_ELEMENT_MISSING, C.CONDITIONAL_ELEMENT_MISSING,
+    C.TOO_MANY_ELEMENTS, C.ELEMENT_TOO_SHORT, C.ELEMENT_TOO_LONG, C.INVALID_CODE_VALUE,
+    C.EXCLUSION_CONDITION_VIOLATED, C.TOO_MANY_COMPONENTS, C.INVALID_CHARACTER,
+))
 
 
 @dataclass(frozen=True)
@@ -62,17 +73,26 @@ class InterchangeValidator:
         self.tag_counts: dict[str, int] = {}
         self.stack: list[list] = []
         self.hierarchy: Hierarchy | None = None
+        self.lenient = False  # the group's release is substituted: see TABLE_DEPENDENT
         self.listed = 0  # findings kept for the open set
-        self.unlisted = 0  # beyond the caps: counted, summarised at SE
+        self.unlisted = 0  # errors beyond the caps: counted, summarised at SE
+        self.unlisted_warnings = 0
 
     # ------------------------------------------------------------------ findings
     def _add(self, code: C, message: str, *, tag: str | None = None, position: int | None = None,
              element: int | None = None, component: int | None = None, value: str | None = None,
              rule: str | None = None, de: str | None = None, in_set: bool = True,
-             severity: Severity | None = None) -> None:
-        if in_set and self.tset is not None:
+             severity: Severity | None = None, summary: bool = False) -> None:
+        if in_set and self.tset is not None and not summary:
+            if self.lenient and code in TABLE_DEPENDENT:
+                severity = Severity.WARNING
+                message += f" (judged by the {self.resolution.release} tables; release " \
+                           f"{self.group.version} may allow it)"
             if self.listed >= MAX_PER_SET or len(self.findings) >= MAX_TOTAL:
-                self.unlisted += 1
+                if severity is Severity.WARNING:
+                    self.unlisted_warnings += 1
+                else:
+                    self.unlisted += 1
                 return
             self.listed += 1
         g, s = self.group, self.tset if in_set else None
@@ -93,6 +113,7 @@ class InterchangeValidator:
         self.group, self.group_index, self.tset = group, group_index, None
         held = tables().releases
         r = self.resolution = releases.resolve(group.version, group.functional_id, held)
+        self.lenient = r.release is not None and not r.exact and not self.options.strict_releases
         self.allowed = releases.set_ids_for(group.functional_id, r.guide)
         if group.functional_id == "FA":
             return  # acknowledgments: checked by the reader's envelope pass only
@@ -114,7 +135,7 @@ class InterchangeValidator:
 
     def start_set(self, tset: TransactionSet, set_index: int, tag_counts: dict[str, int]) -> None:
         self.tset, self.set_index, self.tag_counts = tset, set_index, tag_counts
-        self.listed = self.unlisted = 0
+        self.listed = self.unlisted = self.unlisted_warnings = 0
         self.schema, self.stack, self.hierarchy = None, [], None
         g, r = self.group, self.resolution
         if g is None or r is None or r.release is None or g.functional_id == "FA":
@@ -140,12 +161,12 @@ class InterchangeValidator:
             while self.stack:
                 frame = self.stack.pop()
                 self._missing(frame, frame[1] + 1, len(frame[0].tags), position)
-        if self.unlisted:
-            n, self.unlisted = self.unlisted, 0
-            self.listed = -1  # the summary always gets in
-            self._add(C.ERRORS_NOT_LISTED, f"{n} more errors in transaction set "
+        if self.unlisted or self.unlisted_warnings:
+            n, w = self.unlisted, self.unlisted_warnings
+            self._add(C.ERRORS_NOT_LISTED, f"{n + w} more findings ({n} errors) in transaction set "
                       f"{self.tset.set_id} {self.tset.control_number} are not listed "
-                      f"(the first {MAX_PER_SET} are)", value=str(n))
+                      f"(the first {MAX_PER_SET} are)", value=str(n + w),
+                      severity=None if n else Severity.WARNING, summary=True)
         self.schema, self.stack, self.tset = None, [], None
 
     # ------------------------------------------------------------------ segments
