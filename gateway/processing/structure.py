@@ -135,6 +135,11 @@ def structure_findings(index: int, ic: Interchange, data: bytes | BinaryIO) -> l
 def _finding(index: int, ic: Interchange, e: dict) -> Finding | None:
     level, code = e.get("level"), str(e.get("code"))
     gcn, scn = e.get("group_control_number"), e.get("transaction_control_number")
+    if level == "interchange" and code == "crash":
+        return Finding(FindingCode.REFERENCE_VALIDATOR_FAILED,
+                       f"the pyx12 reference validator failed on this interchange ({e.get('message')}); "
+                       "this is our failure, not the document's: validate it with our engine",
+                       interchange_index=index)
     if level == "interchange" and code == "engine":
         # pyx12 has no map for a group (GS01/GS08 we do not support): every set of the
         # interchange is rejected with the reason.

@@ -57,6 +57,9 @@ class FindingCode(Enum):
     NON_ASCII_BYTE = (Level.FILE, "024")
     DATA_OUTSIDE_INTERCHANGE = (Level.FILE, None)
     BYTE_ORDER_MARK = (Level.FILE, None, None, Severity.INFO)
+    # The pyx12 reference validator (GATEWAY_X12_VALIDATOR=pyx12) crashed: not the
+    # sender's fault, so no ack code; the document is not accepted on that run.
+    REFERENCE_VALIDATOR_FAILED = (Level.FILE, None)
 
     # -- interchange (TA105) --
     INTERCHANGE_CONTROL_NUMBER_MISMATCH = (Level.INTERCHANGE, "001")

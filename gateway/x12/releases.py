@@ -50,6 +50,9 @@ GUIDES: dict[str, Guide] = {g.suffix: g for g in (
     Guide("X358", "aerospace purchase order acknowledgment", (("SC", frozenset({"855"})),)),
     Guide("X359", "aerospace ship notice", (("SC", frozenset({"856"})),)),
     Guide("X348", "aerospace invoice", (("SC", frozenset({"810"})),)),
+    Guide("X230", "functional acknowledgment"),
+    Guide("X231", "implementation acknowledgment"),
+    Guide("X231A1", "implementation acknowledgment, addenda 1"),
 )}
 GS08 = re.compile(r"(\d{6})([A-Z0-9]*)")
 

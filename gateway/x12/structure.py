@@ -46,6 +46,7 @@ MAPS_SOURCE = Path(
     os.environ.get("GATEWAY_X12_MAPS", Path(__file__).resolve().parents[2] / "maps" / "x12")
 )
 ENGINE_ERROR = "engine"
+CRASH = "crash"  # pyx12 itself failed: our (the reference's) problem, not the document's
 
 _lock = threading.Lock()
 _run_lock = threading.Lock()  # the pyx12 log capture is process-wide: one run at a time
@@ -359,6 +360,10 @@ def validate_structure(interchange_bytes: bytes | io.TextIOBase, version: str | 
     ) as exc:
         return StructureReport(
             False, [_error("interchange", ENGINE_ERROR, f"{type(exc).__name__}: {exc}")], version
+        )
+    except Exception as exc:  # pyx12 crashes on some real documents: report, never raise
+        return StructureReport(
+            False, [_error("interchange", CRASH, f"pyx12 failed: {type(exc).__name__}: {exc}")], version
         )
     finally:
         ele_logger.removeHandler(log)
