@@ -239,6 +239,8 @@ def _fast_check(tag: str, elements: tuple[ElementRule, ...], notes: tuple[syntax
     env: dict = {"dec": _DEC, "dates": _dates, "valid_time": _valid_time}
     lines = ["def fast(v, comp):", "    n = len(v)", f"    if n > {len(elements)}:",
              f"        if any(v[{len(elements)}:]): return False"]
+    if not any(r.mandatory for r in elements):
+        lines.append("    if not any(v): return False")  # a segment must carry some data
     for r in elements:
         i = r.position - 1
         x = f"x{i}"

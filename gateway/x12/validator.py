@@ -313,6 +313,10 @@ class InterchangeValidator:
         rules = rule.elements
         n, defined = len(values), len(rules)
         comp = self.component
+        if not rule.last_mandatory and not any(values):  # else "mandatory missing" says it
+            self._add(C.SEGMENT_HAS_ELEMENT_ERRORS, f"{self._where(seg.tag, seg.position)} carries no "
+                      "data: a segment needs at least one element", tag=seg.tag,
+                      position=seg.position, rule="X12.6 segment with data")
         for i in range(n if n < defined else defined):
             v = values[i]
             r = rules[i]
