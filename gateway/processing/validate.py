@@ -62,12 +62,17 @@ def check_x12(data: bytes | BinaryIO):
 
 def _validate_x12(data: bytes | BinaryIO, report: dict) -> dict:
     result = check_x12(data)
+    # one pass over the findings, not one per set: linear in sets and in errors
+    by_set: dict[tuple, list] = {}
+    for f in result.findings:
+        if f.transaction_control_number is not None:
+            by_set.setdefault((f.interchange_index, f.group_control_number, f.transaction_control_number),
+                              []).append(f)
     in_sets: set[int] = set()
     for i, ic in enumerate(result.interchanges):
         for group in ic.groups:
             for ts in group.transactions:
-                findings = [f for f in result.findings_for(i, group.control_number, ts.control_number)
-                            if f.transaction_control_number is not None]
+                findings = by_set.get((i, group.control_number, ts.control_number), [])
                 in_sets.update(id(f) for f in findings)
                 errors = [f.to_dict() for f in findings if f.is_error]
                 report["transactions"].append({

@@ -40,6 +40,8 @@ class X12ReadResult:
     findings: list[Finding] = field(default_factory=list)
     ta1: dict[int, list[Segment]] = field(default_factory=dict)
     suppressed: int = 0  # findings beyond MAX_FINDINGS, counted but not kept
+    _index: dict = field(default_factory=dict, repr=False, compare=False)
+    _index_size: int = field(default=-1, repr=False, compare=False)
 
     @property
     def valid(self) -> bool:
@@ -48,10 +50,23 @@ class X12ReadResult:
 
     def findings_for(self, interchange_index: int, group_cn: str | None = None,
                      set_cn: str | None = None) -> list[Finding]:
-        """Findings of one interchange, optionally narrowed to a group and a set."""
-        return [f for f in self.findings if f.interchange_index == interchange_index
-                and (group_cn is None or f.group_control_number == group_cn)
-                and (set_cn is None or f.transaction_control_number == set_cn)]
+        """Findings of one interchange, optionally narrowed to a group and a set.
+
+        Served from an index built once per state of ``findings`` (rebuilt when findings
+        were added), so asking for every set of a large file stays linear."""
+        if self._index_size != len(self.findings):
+            index: dict[tuple, list[Finding]] = {}
+            for f in self.findings:
+                for key in ((f.interchange_index,), (f.interchange_index, f.group_control_number),
+                            (f.interchange_index, f.group_control_number, f.transaction_control_number)):
+                    index.setdefault(key, []).append(f)
+            self._index, self._index_size = index, len(self.findings)
+        if group_cn is None:
+            found = self._index.get((interchange_index,), [])
+            return [f for f in found if set_cn is None or f.transaction_control_number == set_cn]
+        if set_cn is None:
+            return list(self._index.get((interchange_index, group_cn), []))
+        return list(self._index.get((interchange_index, group_cn, set_cn), []))
 
 
 def read_x12(source: bytes | BinaryIO, *, keep_segments: bool = True,
