@@ -214,42 +214,39 @@ def _value_test(r: ElementRule, x: str, env: dict) -> str:
     return test
 
 
-def _present(p: int) -> str:
-    return f"(n >= {p} and v[{p - 1}] != '')"
-
-
 def _note_test(note: syntax.Note) -> str:
-    """An expression that is True when ``note`` is violated."""
-    pos = note.positions
-    count = " + ".join(_present(p) for p in pos)
+    """An expression that is True when ``note`` is violated (``v`` padded: no length checks)."""
+    have = [f"v[{p - 1}]" for p in note.positions]
     if note.kind == "P":
-        return f"({count}) not in (0, {len(pos)})"
+        return f"(({' or '.join(have)}) and not ({' and '.join(have)}))"
     if note.kind == "R":
-        return f"({count}) == 0"
+        return f"not ({' or '.join(have)})"
     if note.kind == "E":
-        return f"({count}) > 1"
-    rest = " + ".join(_present(p) for p in pos[1:])
-    need = f"({rest}) != {len(pos) - 1}" if note.kind == "C" else f"({rest}) == 0"
-    return f"({_present(pos[0])} and {need})"
+        return f"(({' + '.join(f'(not not {h})' for h in have)}) > 1)"
+    rest = have[1:]
+    need = f"({' and '.join(rest)})" if note.kind == "C" else f"({' or '.join(rest)})"
+    return f"({have[0]} and not {need})"
 
 
 def _fast_check(tag: str, elements: tuple[ElementRule, ...], notes: tuple[syntax.Note, ...]):
     """Generate one straight-line function per segment: no loop over rules, no
-    attribute lookups, one comparison per element in the common case."""
-    env: dict = {"dec": _DEC, "dates": _dates, "valid_time": _valid_time}
-    lines = ["def fast(v, comp):", "    n = len(v)", f"    if n > {len(elements)}:",
-             f"        if any(v[{len(elements)}:]): return False"]
+    attribute lookups, one comparison per element in the common case. The values are
+    padded to the defined count first, so no check needs the length."""
+    defined = len(elements)
+    env: dict = {"dec": _DEC, "dates": _dates, "valid_time": _valid_time,
+                 "pad": [[""] * (defined - n) for n in range(defined + 1)]}
+    lines = ["def fast(v, comp):", "    n = len(v)", f"    if n > {defined}:",
+             f"        if any(v[{defined}:]): return False",
+             f"    elif n < {defined}:", "        v = v + pad[n]"]
     if not any(r.mandatory for r in elements):
         lines.append("    if not any(v): return False")  # a segment must carry some data
     for r in elements:
         i = r.position - 1
         x = f"x{i}"
-        lines.append(f"    if n > {i}:")
-        lines.append(f"        {x} = v[{i}]")
-        lines.append(f"        if {x}:")
-        lines.append(f"            if not ({_value_test(r, x, env)}): return False")
+        lines.append(f"    {x} = v[{i}]")
+        lines.append(f"    if {x}:")
+        lines.append(f"        if not ({_value_test(r, x, env)}): return False")
         if r.mandatory:
-            lines.append("        else: return False")
             lines.append("    else: return False")
     for note in notes:
         lines.append(f"    if {_note_test(note)}: return False")
