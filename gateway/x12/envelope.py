@@ -120,7 +120,7 @@ class InterchangeBuilder:
         self._outside = False
         st01, st02 = seg.get(1), seg.get(2)
         # interned: a file of many small sets keeps one copy of "850", not thousands
-        self.tset = TransactionSet(sys.intern(st01), st02, sys.intern(seg.get(3)))
+        self.tset = TransactionSet(sys.intern(st01), st02, sys.intern(seg.get(3)), start=seg.offset)
         self.group.transactions.append(self.tset)
         self.position, self._tag_counts = 0, {}
         seg.position = self.next_position("ST")

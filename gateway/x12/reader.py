@@ -40,6 +40,7 @@ class X12ReadResult:
     findings: list[Finding] = field(default_factory=list)
     ta1: dict[int, list[Segment]] = field(default_factory=dict)
     suppressed: int = 0  # findings beyond MAX_FINDINGS, counted but not kept
+    source: BinaryIO | None = None  # the file read as a stream (segments not kept), to read parts back
     _index: dict = field(default_factory=dict, repr=False, compare=False)
     _index_size: int = field(default=-1, repr=False, compare=False)
 
@@ -75,7 +76,10 @@ def read_x12(source: bytes | BinaryIO, *, keep_segments: bool = True,
 
     ``observer(index, interchange)``, when given, returns the object each interchange's
     groups, sets and segments are streamed to (the validation engine), or None."""
-    return _Reader(source, keep_segments, max_segment_bytes, observer).run()
+    result = _Reader(source, keep_segments, max_segment_bytes, observer).run()
+    if not isinstance(source, bytes | bytearray):
+        result.source = source
+    return result
 
 
 class _Reader:
