@@ -31,7 +31,7 @@ import tempfile
 from pathlib import Path
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 tool, path = sys.argv[1], sys.argv[2]
 if tool == "gateway":
     from gateway.processing.validate import validate_path
@@ -52,8 +52,9 @@ else:
         ok = pyx12.x12n_document.x12n_document(pyx12.params.params(), fh, fd_997=None, fd_html=None,
                                                fd_json=io.StringIO(), map_path=maps)
 elapsed = time.perf_counter() - t
-print(json.dumps({"seconds": elapsed, "valid": bool(ok),
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+# VmHWM (this process image's peak), not ru_maxrss: the latter inherits the parent's peak
+hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps({"seconds": elapsed, "valid": bool(ok), "peak_rss_mb": hwm / 1024}))
 """
 
 
