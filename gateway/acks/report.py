@@ -89,30 +89,30 @@ def _set_report(tset: TransactionSet, findings: list[Finding]) -> SetReport:
     return report
 
 
+def _bucket(findings: list[Finding], ordinal: str, cn: str) -> tuple[dict, dict]:
+    """Findings by ordinal (``group_index`` / ``set_index``) when set, else by control number."""
+    by_ordinal: dict[int, list[Finding]] = {}
+    by_cn: dict[str, list[Finding]] = {}
+    for f in findings:
+        if getattr(f, ordinal) is not None:
+            by_ordinal.setdefault(getattr(f, ordinal), []).append(f)
+        elif getattr(f, cn) is not None:
+            by_cn.setdefault(getattr(f, cn), []).append(f)
+    return by_ordinal, by_cn
+
+
 def group_reports(ic: Interchange, findings: list[Finding]) -> list[GroupReport]:
     """One report per group of ``ic`` from the error findings of that interchange.
 
     Findings are sorted into their group and set in one pass (by ordinal when set,
     else by control number), so the cost is linear in sets and in findings."""
-    errors = [f for f in findings if f.is_error]
-    group_by_index: dict[int, list[Finding]] = {}
-    group_by_cn: dict[str, list[Finding]] = {}
-    for f in errors:
-        if f.group_index is not None:
-            group_by_index.setdefault(f.group_index, []).append(f)
-        elif f.group_control_number is not None:
-            group_by_cn.setdefault(f.group_control_number, []).append(f)
+    groups_by_index, groups_by_cn = _bucket([f for f in findings if f.is_error], "group_index",
+                                            "group_control_number")
     reports = []
     for gi, group in enumerate(ic.groups):
-        in_group = group_by_index.get(gi, []) + group_by_cn.get(group.control_number, [])
-        set_by_index: dict[int, list[Finding]] = {}
-        set_by_cn: dict[str, list[Finding]] = {}
-        for f in in_group:
-            if f.set_index is not None:
-                set_by_index.setdefault(f.set_index, []).append(f)
-            elif f.transaction_control_number is not None:
-                set_by_cn.setdefault(f.transaction_control_number, []).append(f)
-        sets = [_set_report(tset, set_by_index.get(si, []) + set_by_cn.get(tset.control_number, []))
+        in_group = groups_by_index.get(gi, []) + groups_by_cn.get(group.control_number, [])
+        sets_by_index, sets_by_cn = _bucket(in_group, "set_index", "transaction_control_number")
+        sets = [_set_report(tset, sets_by_index.get(si, []) + sets_by_cn.get(tset.control_number, []))
                 for si, tset in enumerate(group.transactions)]
         report = GroupReport(group, sets)
         for f in in_group:
