@@ -34,13 +34,14 @@ def engine_name() -> str:
 
 
 def read_and_validate(data: bytes | BinaryIO, *, keep_segments: bool = True,
-                      options: Options = Options(), engine: str | None = None) -> X12ReadResult:
+                      options: Options | None = None, engine: str | None = None) -> X12ReadResult:
     """Read ``data`` (bytes, or a binary file streamed once) and validate every set of every
     interchange whose envelope is sound."""
     if (engine or engine_name()) == "pyx12":
         result = read_x12(data, keep_segments=keep_segments)
         add_structure_findings(result, data)
         return result
+    options = options or Options()
     validators: dict[int, InterchangeValidator] = {}
 
     def observe(index: int, ic: Interchange) -> InterchangeValidator:

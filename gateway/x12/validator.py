@@ -59,8 +59,8 @@ class Options:
 class InterchangeValidator:
     """Validates the sets of one interchange as their segments arrive (see module doc)."""
 
-    def __init__(self, index: int, ic: Interchange, options: Options = Options()):
-        self.index, self.ic, self.options = index, ic, options
+    def __init__(self, index: int, ic: Interchange, options: Options | None = None):
+        self.index, self.ic, self.options = index, ic, options or Options()
         self.component = ic.delimiters.component
         self.findings: list[Finding] = []
         self.group: FunctionalGroup | None = None
