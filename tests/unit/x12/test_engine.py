@@ -202,3 +202,18 @@ def test_resolve_refuses_what_is_not_a_release():
     assert r.release is None and "does not name an X12 release" in r.note
     f = only(PO.replace("*X*004010~", "*X*4010~"))
     assert f.code is C.FUNCTIONAL_GROUP_VERSION_NOT_SUPPORTED
+
+
+def test_the_environment_selects_the_pyx12_reference(monkeypatch, tmp_path):
+    from gateway.processing.validate import check_x12
+
+    monkeypatch.setenv("GATEWAY_HOME", str(tmp_path))  # pyx12's map directory is built there
+    text = INVOICE.replace("IT1*1*100*EA*12.50*", "IT1*1*100**12.50*").encode()
+    [ours] = [f for f in check_x12(text).findings if f.is_error]
+    assert ours.rule == "P020304"
+    monkeypatch.setenv("GATEWAY_X12_VALIDATOR", "pyx12")
+    [ref] = [f for f in check_x12(text).findings if f.is_error]
+    assert ref.rule is None and ref.segment_position == 13  # the old path: pyx12's findings
+    monkeypatch.setenv("GATEWAY_X12_VALIDATOR", "bogus")
+    with pytest.raises(ValueError, match="GATEWAY_X12_VALIDATOR must be one of engine, pyx12"):
+        check_x12(text)
