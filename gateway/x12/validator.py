@@ -303,6 +303,9 @@ class InterchangeValidator:
     # ------------------------------------------------------------------ elements
     def _element_error(self, seg: Segment, r: ElementRule, code: C, problem: str, value: str | None,
                        rule: str, component: int | None = None, position: int | None = None) -> None:
+        if not self.lenient and (self.listed >= MAX_PER_SET or len(self.findings) >= MAX_TOTAL):
+            self.unlisted += 1  # beyond the cap: counted without building the message
+            return
         shown = f"{value!r} " if value else ""
         self._add(code, f"{self._where(seg.tag, seg.position)}, element {r.ref}: {shown}{problem}", tag=seg.tag, position=seg.position,
                   element=position or r.position, component=component, value=value, rule=rule,
