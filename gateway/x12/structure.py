@@ -1,4 +1,6 @@
-"""Structure validation of one X12 interchange with pyx12 against the maps we own.
+"""Structure validation of one X12 interchange with pyx12 against the maps we own: the
+reference our engine (:mod:`gateway.x12.validator`) is tested against, selected in the
+gateway by ``GATEWAY_X12_VALIDATOR=pyx12``.
 
 Contract
 --------
@@ -17,7 +19,9 @@ each exactly::
 
 pyx12's exceptions (``EngineError`` for a group without a map, ``ValueError``,
 ``UnicodeDecodeError``) become one ``interchange``-level error with code ``"engine"``;
-the ``pyx12`` loggers are kept quiet. Nothing is printed.
+any other exception (pyx12 crashing, e.g. ``IndexError`` on an SE inside a set) becomes
+code ``"crash"``: never a traceback. The ``pyx12`` loggers are kept quiet. Nothing is
+printed.
 
 The map directory is built from ``maps/x12/`` (``build_map_dir(dest)``) lazily into
 ``$GATEWAY_HOME/cache/pyx12-maps/<hash of the sources>/`` (``./var`` without
