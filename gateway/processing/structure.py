@@ -49,19 +49,20 @@ def read_and_validate(data: bytes | BinaryIO, *, keep_segments: bool = True,
         return validators[index]
 
     result = read_x12(data, keep_segments=keep_segments, observer=observe)
-    broken = _broken_interchanges(result.findings)
+    broken = _broken_interchanges(result.findings, len(result.interchanges))
     for index, validator in validators.items():
         if index not in broken:
             result.findings.extend(validator.findings)
     return result
 
 
-def _broken_interchanges(findings: list[Finding]) -> set[int | None]:
-    """Indexes of interchanges with an envelope error (None: a file-level one, all of them)."""
+def _broken_interchanges(findings: list[Finding], count: int) -> set[int | None]:
+    """Indexes of interchanges with an envelope error; a file-level one (no index) stops
+    them all, as it did on the pyx12 path."""
     broken = {f.interchange_index for f in findings
               if f.is_error and f.level in (Level.INTERCHANGE, Level.FILE)}
     if None in broken:
-        broken.update(range(len(findings) + 1))  # a file-level error stops every interchange
+        broken.update(range(count))
     return broken
 
 SEGMENT_CODES = {
