@@ -8,7 +8,8 @@ interchange (ASCII, no BOM, nothing between segments, ISA12 00401/00501; segment
 positions stay the same) -- the path below ``add_structure_findings``.
 
 Either way, sets of an interchange whose envelope is broken (an interchange- or
-file-level error) get no structure findings: the TA1 rejects the interchange whole.
+file-level error of its own) get no structure findings: the TA1 rejects it whole. (The
+pyx12 path also skips every interchange after junk between interchanges; ours does not.)
 """
 
 from __future__ import annotations
@@ -56,14 +57,12 @@ def read_and_validate(data: bytes | BinaryIO, *, keep_segments: bool = True,
     return result
 
 
-def _broken_interchanges(findings: list[Finding], count: int) -> set[int | None]:
-    """Indexes of interchanges with an envelope error; a file-level one (no index) stops
-    them all, as it did on the pyx12 path."""
-    broken = {f.interchange_index for f in findings
-              if f.is_error and f.level in (Level.INTERCHANGE, Level.FILE)}
-    if None in broken:
-        broken.update(range(count))
-    return broken
+def _broken_interchanges(findings: list[Finding], count: int) -> set[int]:
+    """Indexes of interchanges with an envelope error of their own. A file-level finding
+    without an index (data between interchanges) does not stop the others' sets from
+    being validated: the worker would otherwise accept them unchecked."""
+    return {f.interchange_index for f in findings if f.is_error and f.interchange_index is not None
+            and f.interchange_index < count and f.level in (Level.INTERCHANGE, Level.FILE)}
 
 SEGMENT_CODES = {
     "1": FindingCode.UNRECOGNIZED_SEGMENT_ID,

@@ -217,3 +217,11 @@ def test_the_environment_selects_the_pyx12_reference(monkeypatch, tmp_path):
     monkeypatch.setenv("GATEWAY_X12_VALIDATOR", "bogus")
     with pytest.raises(ValueError, match="GATEWAY_X12_VALIDATOR must be one of engine, pyx12"):
         check_x12(text)
+
+
+def test_junk_between_interchanges_does_not_stop_the_others_being_validated():
+    bad = INVOICE.replace("SAC*C*D240", "SAC*Z*D240")
+    second = bad.replace("000000103", "000000104")
+    found = check(bad + "GARBAGE BETWEEN\n" + second).findings
+    assert any(f.code is C.DATA_OUTSIDE_INTERCHANGE for f in found)
+    assert sorted(f.interchange_index for f in found if f.code is C.INVALID_CODE_VALUE) == [0, 1]
