@@ -32,6 +32,12 @@ def segment_id(tag: str) -> str:
     return cleaned if len(cleaned) >= 2 and cleaned == tag else "UNK"
 
 
+def reference_number(num: str | None) -> str:
+    """AK402/IK402: the data element reference number (1-4 digits), or empty when the
+    finding names none (a composite, or a validator that does not know it)."""
+    return num if num and num.isdigit() and len(num) <= 4 else ""
+
+
 def _set_segments(w: SegmentWriter, kind: str, r: SetReport) -> None:
     t = r.tset
     ak3, ak4, ak5 = ("AK3", "AK4", "AK5") if kind == "997" else ("IK3", "IK4", "IK5")
@@ -45,7 +51,8 @@ def _set_segments(w: SegmentWriter, kind: str, r: SetReport) -> None:
             pos = str(f.element_position)
             if f.component_position:
                 pos += comp + str(f.component_position)
-            w.add(ak4, pos, "", f.code.x12_code(kind), w.clean(f.value or ""))
+            w.add(ak4, pos, reference_number(f.element_reference), f.code.x12_code(kind),
+                  w.clean(f.value or ""))
     codes = [c.x12_code(kind) for c in r.codes][:MAX_CODES]
     w.add(ak5, "A" if r.accepted else "R", *codes)
 

@@ -89,24 +89,31 @@ def _set_report(tset: TransactionSet, findings: list[Finding]) -> SetReport:
     return report
 
 
-def _matches(f: Finding, index: int, cn: str, ordinal_attr: str, cn_attr: str) -> bool:
-    ordinal = getattr(f, ordinal_attr)
-    return ordinal == index if ordinal is not None else getattr(f, cn_attr) == cn
+def _bucket(findings: list[Finding], ordinal: str, cn: str) -> tuple[dict, dict]:
+    """Findings by ordinal (``group_index`` / ``set_index``) when set, else by control number."""
+    by_ordinal: dict[int, list[Finding]] = {}
+    by_cn: dict[str, list[Finding]] = {}
+    for f in findings:
+        if getattr(f, ordinal) is not None:
+            by_ordinal.setdefault(getattr(f, ordinal), []).append(f)
+        elif getattr(f, cn) is not None:
+            by_cn.setdefault(getattr(f, cn), []).append(f)
+    return by_ordinal, by_cn
 
 
 def group_reports(ic: Interchange, findings: list[Finding]) -> list[GroupReport]:
-    """One report per group of ``ic`` from the error findings of that interchange."""
+    """One report per group of ``ic`` from the error findings of that interchange.
+
+    Findings are sorted into their group and set in one pass (by ordinal when set,
+    else by control number), so the cost is linear in sets and in findings."""
+    groups_by_index, groups_by_cn = _bucket([f for f in findings if f.is_error], "group_index",
+                                            "group_control_number")
     reports = []
     for gi, group in enumerate(ic.groups):
-        in_group = [f for f in findings if f.is_error and (f.group_index is not None or
-                    f.group_control_number is not None) and _matches(
-                    f, gi, group.control_number, "group_index", "group_control_number")]
-        sets = []
-        for si, tset in enumerate(group.transactions):
-            mine = [f for f in in_group if (f.set_index is not None or
-                    f.transaction_control_number is not None) and _matches(
-                    f, si, tset.control_number, "set_index", "transaction_control_number")]
-            sets.append(_set_report(tset, mine))
+        in_group = groups_by_index.get(gi, []) + groups_by_cn.get(group.control_number, [])
+        sets_by_index, sets_by_cn = _bucket(in_group, "set_index", "transaction_control_number")
+        sets = [_set_report(tset, sets_by_index.get(si, []) + sets_by_cn.get(tset.control_number, []))
+                for si, tset in enumerate(group.transactions)]
         report = GroupReport(group, sets)
         for f in in_group:
             if f.level is Level.GROUP:

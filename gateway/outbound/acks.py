@@ -55,13 +55,25 @@ def apply_functional_ack(rt, s, doc, partner, ic, group, ts, set_row) -> list:
     return deliveries
 
 
-def apply_interchange_acks(rt, s, doc, partner, ic, data: bytes, outcome) -> int:
+TA1_HEAD_BYTES = 1 << 20  # TA1s stand between ISA and the first GS: a streamed file is read this far
+
+
+def _interchange_head(data, ic) -> bytes:
+    """The interchange's bytes; of a streamed (large) file only its head, where TA1s are."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        return bytes(data[ic.start:ic.end or len(data)])
+    end = ic.start + TA1_HEAD_BYTES if ic.end is None else min(ic.end, ic.start + TA1_HEAD_BYTES)
+    data.seek(ic.start)
+    return data.read(end - ic.start)
+
+
+def apply_interchange_acks(rt, s, doc, partner, ic, data, outcome) -> int:
     """Reconcile the TA1s of a received interchange; returns how many it held.
 
     A TA1 answers our envelope, not our PO: ``R`` rejects what that interchange carried
     (the partner's TA105 note code is the detail); ``A``/``E`` leave the document
     awaiting its 997/999, which alone says whether the partner took the 850."""
-    ta1s = read_ta1s(data[ic.start:ic.end or len(data)], ic.delimiters.element, ic.delimiters.segment)
+    ta1s = read_ta1s(_interchange_head(data, ic), ic.delimiters.element, ic.delimiters.segment)
     source = {"transaction_set": "TA1", "version": ic.version, "interchange_control_number": ic.control_number,
               "group_control_number": None, "transaction_control_number": None}
     for i, ta1 in enumerate(ta1s):

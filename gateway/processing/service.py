@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import BinaryIO
 
 from rq.timeouts import JobTimeoutException
 from sqlalchemy import or_, select, update
@@ -28,6 +29,9 @@ from gateway.routing.outbox import relay
 from gateway.store.models import Document, utcnow
 
 log = logging.getLogger("gateway.processing")
+#: X12 blobs above this size are validated as a stream from the blob file, never read
+#: whole; each accepted set is read back by its byte range to be translated.
+STREAM_ABOVE = 8 * 1024 * 1024
 
 
 def claim(rt: Runtime, document_id: str) -> bool:
@@ -97,18 +101,7 @@ def _record_crash(rt: Runtime, document_id: str, exc: Exception) -> int:
 def _process(rt: Runtime, document_id: str) -> str:
     with rt.session() as s:
         doc = s.get(Document, document_id)
-        data = rt.blobs.get(doc.sha256)
-        fmt = detect(data)
-        doc.format = fmt.value
-        outcomes: list[InterchangeOutcome] = []
-        if fmt is Format.X12:
-            outcomes = _process_x12(rt, s, doc, data)
-        elif fmt is Format.XML:
-            from gateway.processing.xml_document import process_xml
-
-            outcomes = [process_xml(rt, s, doc, data)]
-        else:
-            _reject(doc, f"not an X12 interchange or an XML document: it starts with '{describe_start(data)}'")
+        outcomes = _outcomes(rt, s, doc)
         doc.processed_at, doc.lease_until = utcnow(), None
         status = doc.status
         rejected = record_event(rt, s, doc, rejection_event(doc)) if status == DocumentStatus.REJECTED else []
@@ -120,14 +113,34 @@ def _process(rt: Runtime, document_id: str) -> str:
     return status
 
 
+def _outcomes(rt: Runtime, s, doc: Document) -> list[InterchangeOutcome]:
+    path = rt.blobs.path_for(doc.sha256)
+    with open(path, "rb") as blob:
+        if detect(blob.read(4096)) is Format.X12 and path.stat().st_size > STREAM_ABOVE:
+            doc.format = Format.X12.value
+            blob.seek(0)
+            return _process_x12(rt, s, doc, blob)
+    data = rt.blobs.get(doc.sha256)
+    fmt = detect(data)
+    doc.format = fmt.value
+    if fmt is Format.X12:
+        return _process_x12(rt, s, doc, data)
+    if fmt is Format.XML:
+        from gateway.processing.xml_document import process_xml
+
+        return [process_xml(rt, s, doc, data)]
+    _reject(doc, f"not an X12 interchange or an XML document: it starts with '{describe_start(data)}'")
+    return []
+
+
 def _reject(doc: Document, reason: str, errors: list[dict] | None = None) -> None:
     doc.status, doc.reason = DocumentStatus.REJECTED, reason
     doc.errors = errors or [{"code": "NOT_PROCESSABLE", "message": reason, "segment_id": None,
                              "segment_index": None, "element": None}]
 
 
-def _process_x12(rt: Runtime, s, doc: Document, data: bytes) -> list[InterchangeOutcome]:
-    result = check_x12(data)
+def _process_x12(rt: Runtime, s, doc: Document, data: bytes | BinaryIO) -> list[InterchangeOutcome]:
+    result = check_x12(data)  # a blob file is streamed: segments are read back per set
     file_errors = [f for f in result.findings if f.is_error and f.interchange_index is None]
     if not result.is_x12 or not result.interchanges:
         messages = [f.message for f in file_errors] or ["no ISA interchange header could be read"]

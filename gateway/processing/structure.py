@@ -1,20 +1,68 @@
-"""Structural validation of each interchange against our pyx12 maps, as findings.
+"""Structural validation of each transaction set, as findings: which engine runs.
 
-The reader (:mod:`gateway.x12.reader`) has already checked envelopes, counts, control
-numbers and characters. pyx12 then checks each transaction set against the standard:
-segments (unknown, missing, out of order, repeated too often) and elements (length,
-type, code lists, dates). pyx12 needs a clean input (ASCII, no BOM, nothing between
-segments, ISA12 00401 or 00501), so each interchange is normalised first; segment
-positions stay the same.
+Default: our engine (:mod:`gateway.x12.validator`), fed by the reader in the same single
+streaming pass that checks envelopes, counts, control numbers and characters
+(``read_and_validate``). ``GATEWAY_X12_VALIDATOR=pyx12`` selects the reference, pyx12
+with the maps built from the same tables, run after the reader over each normalised
+interchange (ASCII, no BOM, nothing between segments, ISA12 00401/00501; segment
+positions stay the same) -- the path below ``add_structure_findings``.
+
+Either way, sets of an interchange whose envelope is broken (an interchange- or
+file-level error of its own) get no structure findings: the TA1 rejects it whole. (The
+pyx12 path also skips every interchange after junk between interchanges; ours does not.)
 """
 
 from __future__ import annotations
 
+import os
 from typing import BinaryIO
 
 from gateway.processing.normalize import NormalizedInterchange, pyx12_isa_version
 from gateway.x12.findings import Finding, FindingCode, Level
 from gateway.x12.model import Interchange
+from gateway.x12.reader import X12ReadResult, read_x12
+from gateway.x12.validator import InterchangeValidator, Options
+
+ENGINES = ("engine", "pyx12")
+
+
+def engine_name() -> str:
+    """``GATEWAY_X12_VALIDATOR``: ``engine`` (default, ours) or ``pyx12`` (the reference)."""
+    name = os.environ.get("GATEWAY_X12_VALIDATOR", "engine").strip().lower() or "engine"
+    if name not in ENGINES:
+        raise ValueError(f"GATEWAY_X12_VALIDATOR must be one of {', '.join(ENGINES)}, not {name!r}")
+    return name
+
+
+def read_and_validate(data: bytes | BinaryIO, *, keep_segments: bool = True,
+                      options: Options | None = None, engine: str | None = None) -> X12ReadResult:
+    """Read ``data`` (bytes, or a binary file streamed once) and validate every set of every
+    interchange whose envelope is sound."""
+    if (engine or engine_name()) == "pyx12":
+        result = read_x12(data, keep_segments=keep_segments)
+        add_structure_findings(result, data)
+        return result
+    options = options or Options()
+    validators: dict[int, InterchangeValidator] = {}
+
+    def observe(index: int, ic: Interchange) -> InterchangeValidator:
+        validators[index] = InterchangeValidator(index, ic, options)
+        return validators[index]
+
+    result = read_x12(data, keep_segments=keep_segments, observer=observe)
+    broken = _broken_interchanges(result.findings, len(result.interchanges))
+    for index, validator in validators.items():
+        if index not in broken:
+            result.findings.extend(validator.findings)
+    return result
+
+
+def _broken_interchanges(findings: list[Finding], count: int) -> set[int]:
+    """Indexes of interchanges with an envelope error of their own. A file-level finding
+    without an index (data between interchanges) does not stop the others' sets from
+    being validated: the worker would otherwise accept them unchecked."""
+    return {f.interchange_index for f in findings if f.is_error and f.interchange_index is not None
+            and f.interchange_index < count and f.level in (Level.INTERCHANGE, Level.FILE)}
 
 SEGMENT_CODES = {
     "1": FindingCode.UNRECOGNIZED_SEGMENT_ID,
@@ -88,6 +136,11 @@ def structure_findings(index: int, ic: Interchange, data: bytes | BinaryIO) -> l
 def _finding(index: int, ic: Interchange, e: dict) -> Finding | None:
     level, code = e.get("level"), str(e.get("code"))
     gcn, scn = e.get("group_control_number"), e.get("transaction_control_number")
+    if level == "interchange" and code == "crash":
+        return Finding(FindingCode.REFERENCE_VALIDATOR_FAILED,
+                       f"the pyx12 reference validator failed on this interchange ({e.get('message')}); "
+                       "this is our failure, not the document's: validate it with our engine",
+                       interchange_index=index)
     if level == "interchange" and code == "engine":
         # pyx12 has no map for a group (GS01/GS08 we do not support): every set of the
         # interchange is rejected with the reason.
@@ -169,7 +222,8 @@ def _message(ic: Interchange, e: dict) -> str:
 
 
 def add_structure_findings(result, data: bytes | BinaryIO) -> None:
-    """Validate every interchange whose envelope is sound and add pyx12's findings to ``result``."""
+    """The reference path: validate every interchange whose envelope is sound with pyx12
+    and add its findings to ``result``."""
     for index, ic in enumerate(result.interchanges):
         if not _envelope_broken(result.findings, index) and not _non_ascii(result.findings, index):
             result.findings.extend(structure_findings(index, ic, data))

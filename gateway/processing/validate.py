@@ -17,14 +17,19 @@ def _error(code: str, message: str) -> dict:
     return {"code": code, "message": message, "segment_id": None, "segment_index": None, "element": None}
 
 
-IN_MEMORY_LIMIT = 16 * 1024 * 1024  # above this, X12 is streamed (messages then lack "PO1 #3")
+# With the pyx12 reference, X12 above this is streamed (its messages then lack "PO1 #3");
+# our engine always streams X12 from a file, one pass, whatever its size.
+IN_MEMORY_LIMIT = 16 * 1024 * 1024
 
 
 def validate_path(path: str) -> dict:
-    """Validate a file; a large X12 file is streamed end to end, never held in memory."""
+    """Validate a file; X12 is streamed end to end, never held in memory."""
+    from gateway.processing.structure import engine_name
+
     with open(path, "rb") as fh:
         head = fh.read(4096)
-        if detect(head) is not Format.X12 or os.fstat(fh.fileno()).st_size <= IN_MEMORY_LIMIT:
+        if detect(head) is not Format.X12 or (engine_name() == "pyx12"
+                                              and os.fstat(fh.fileno()).st_size <= IN_MEMORY_LIMIT):
             return validate_bytes(head + fh.read(), path)
         fh.seek(0)
         report = _new_report(path, Format.X12)
@@ -49,28 +54,35 @@ def validate_bytes(data: bytes, name: str) -> dict:
     return _validate_x12(data, report)
 
 
-def check_x12(data: bytes | BinaryIO):
-    """Read ``data`` and validate every sound interchange's sets against our maps.
+def check_x12(data: bytes | BinaryIO, keep_segments: bool | None = None):
+    """Read ``data`` and validate every sound interchange's sets against our tables.
 
-    A binary file is streamed twice (envelopes, then each interchange through pyx12)
-    and never held in memory; segments are then not kept."""
-    from gateway.processing.structure import add_structure_findings
-    from gateway.x12.reader import read_x12
+    A binary file is streamed (once by our engine; twice with the pyx12 reference) and
+    never held in memory. Segments are kept (for translation) only when asked, and by
+    default only for bytes already in memory."""
+    from gateway.processing.structure import read_and_validate
 
-    streamed = not isinstance(data, bytes | bytearray)
-    result = read_x12(data, keep_segments=not streamed)
-    add_structure_findings(result, data)
-    return result
+    if keep_segments is None:
+        keep_segments = isinstance(data, bytes | bytearray)
+    return read_and_validate(data, keep_segments=keep_segments)
 
 
 def _validate_x12(data: bytes | BinaryIO, report: dict) -> dict:
-    result = check_x12(data)
+    from gateway.processing.structure import engine_name
+
+    # the report needs no segments; the pyx12 path's messages ("PO1 #3") do
+    result = check_x12(data, keep_segments=engine_name() == "pyx12" and isinstance(data, bytes | bytearray))
+    # one pass over the findings, not one per set: linear in sets and in errors
+    by_set: dict[tuple, list] = {}
+    for f in result.findings:
+        if f.transaction_control_number is not None:
+            by_set.setdefault((f.interchange_index, f.group_control_number, f.transaction_control_number),
+                              []).append(f)
     in_sets: set[int] = set()
     for i, ic in enumerate(result.interchanges):
         for group in ic.groups:
             for ts in group.transactions:
-                findings = [f for f in result.findings_for(i, group.control_number, ts.control_number)
-                            if f.transaction_control_number is not None]
+                findings = by_set.get((i, group.control_number, ts.control_number), [])
                 in_sets.update(id(f) for f in findings)
                 errors = [f.to_dict() for f in findings if f.is_error]
                 report["transactions"].append({

@@ -9,6 +9,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from typing import BinaryIO
 
 from sqlalchemy import and_, or_, select
 
@@ -26,6 +27,7 @@ from gateway.store.models import (
     TransactionSetRecord,
     utcnow,
 )
+from gateway.x12.excerpt import interchange_sha256, set_segments
 from gateway.x12.findings import Finding, FindingCode, Level
 from gateway.x12.model import FunctionalGroup, Interchange, TransactionSet
 
@@ -46,9 +48,12 @@ class InterchangeOutcome:
     duplicate_of: str | None = None
 
 
-def process_interchange(rt: Runtime, s, doc: Document, result, index: int, data: bytes) -> InterchangeOutcome:
+def process_interchange(rt: Runtime, s, doc: Document, result, index: int, data: bytes | BinaryIO) -> InterchangeOutcome:
     ic = result.interchanges[index]
-    sha = hashlib.sha256(data[ic.start:ic.end or len(data)]).hexdigest()
+    if isinstance(data, bytes | bytearray):
+        sha = hashlib.sha256(data[ic.start:ic.end or len(data)]).hexdigest()
+    else:  # a large blob, streamed: hash the interchange's byte range
+        sha = interchange_sha256(data, ic)
     partner, problem = identify_partner(rt, doc, ic)
     if partner is None:
         s.add(_interchange_row(doc, ic, sha, DocumentStatus.REJECTED))
@@ -204,6 +209,8 @@ def _process_set(rt, s, doc, result, index, ic, group, ts, partner, envelope_err
     if errors:
         row.status = TransactionStatus.REJECTED
         return False, f"{ts.set_id} {ts.control_number}: {errors[0].message}"
+    if not ts.segments and result.source is not None:  # streamed: read this set back
+        ts = replace(ts, segments=set_segments(result.source, ic, ts))
     if group.functional_id in ACK_GROUPS:  # a 997/999 for what we sent: matched, never acknowledged
         from gateway.outbound.acks import apply_functional_ack
 

@@ -28,8 +28,12 @@ def where(tag: str, position: int, occurrence: int) -> str:
 class InterchangeBuilder:
     """Builds one :class:`Interchange` from its segments and checks its envelopes."""
 
-    def __init__(self, ic: Interchange, index: int, report: Report, keep_segments: bool):
+    def __init__(self, ic: Interchange, index: int, report: Report, keep_segments: bool,
+                 observer=None):
         self.ic = ic
+        # told of every group, set and in-set segment (the validation engine,
+        # gateway.x12.validator); None when only envelopes are read
+        self.observer = observer
         self.index = index
         self._report = report
         self.keep = keep_segments
@@ -83,6 +87,8 @@ class InterchangeBuilder:
             seg.position = self.position
             if self.keep:
                 self.tset.segments.append(seg)
+            if self.observer is not None:
+                self.observer.segment(seg)
             return
         handler = _HANDLERS.get(tag)
         if tag == "TA1" and self.group is None:
@@ -93,6 +99,8 @@ class InterchangeBuilder:
             seg.position = self.next_position(seg.tag)
             if self.keep:
                 self.tset.segments.append(seg)
+            if self.observer is not None:
+                self.observer.segment(seg)
         else:
             self._outside_set(seg)
 
@@ -112,7 +120,7 @@ class InterchangeBuilder:
         self._outside = False
         st01, st02 = seg.get(1), seg.get(2)
         # interned: a file of many small sets keeps one copy of "850", not thousands
-        self.tset = TransactionSet(sys.intern(st01), st02, sys.intern(seg.get(3)))
+        self.tset = TransactionSet(sys.intern(st01), st02, sys.intern(seg.get(3)), start=seg.offset)
         self.group.transactions.append(self.tset)
         self.position, self._tag_counts = 0, {}
         seg.position = self.next_position("ST")
@@ -131,6 +139,8 @@ class InterchangeBuilder:
                          "an earlier transaction set of the same group", seg=seg, element=2,
                          value=st02)
         self._set_cns.add(st02)
+        if self.observer is not None:
+            self.observer.start_set(self.tset, len(self.group.transactions) - 1, self._tag_counts)
 
     def _se(self, seg: Segment) -> None:
         if self.tset is None:
@@ -147,6 +157,8 @@ class InterchangeBuilder:
         if se02 != self.tset.control_number:
             self.finding(C.SET_CONTROL_NUMBER_MISMATCH, f"SE02 {se02!r} does not match ST02 "
                          f"{self.tset.control_number!r}", seg=seg, element=2, value=se02)
+        if self.observer is not None:
+            self.observer.end_set(seg)
         self.tset = None
         self._outside = False
 
@@ -171,6 +183,8 @@ class InterchangeBuilder:
                          "used by an earlier group of this interchange", seg=seg, element=6,
                          value=gs.control_number)
         self._group_cns.add(gs.control_number)
+        if self.observer is not None:
+            self.observer.start_group(gs, len(self.ic.groups) - 1)
 
     def _ge(self, seg: Segment) -> None:
         if self.group is None:
@@ -212,6 +226,8 @@ class InterchangeBuilder:
         s = self.tset
         self.finding(C.SET_TRAILER_MISSING, f"transaction set {s.set_id} {s.control_number} has "
                      "no SE trailer", offset=offset)
+        if self.observer is not None:
+            self.observer.end_set(None)
         self.tset = None
 
     def _close_group_missing(self, offset: int) -> None:

@@ -57,6 +57,9 @@ class FindingCode(Enum):
     NON_ASCII_BYTE = (Level.FILE, "024")
     DATA_OUTSIDE_INTERCHANGE = (Level.FILE, None)
     BYTE_ORDER_MARK = (Level.FILE, None, None, Severity.INFO)
+    # The pyx12 reference validator (GATEWAY_X12_VALIDATOR=pyx12) crashed: not the
+    # sender's fault, so no ack code; the document is not accepted on that run.
+    REFERENCE_VALIDATOR_FAILED = (Level.FILE, None)
 
     # -- interchange (TA105) --
     INTERCHANGE_CONTROL_NUMBER_MISMATCH = (Level.INTERCHANGE, "001")
@@ -91,6 +94,9 @@ class FindingCode(Enum):
     INVALID_GROUP_CONTROL_NUMBER = (Level.GROUP, "6")
     # 19 exists only from 004030 on; the 004010 997 code list has no "not unique" code.
     DUPLICATE_GROUP_CONTROL_NUMBER = (Level.GROUP, "19", "6")
+    # Not an error: the group's release or guide was validated against tables we hold
+    # (the nearest release); a partner's strict setting makes it the error (code 2).
+    RELEASE_SUBSTITUTED = (Level.GROUP, "2", None, Severity.INFO)
 
     # -- transaction set (AK502 / IK502) --
     TRANSACTION_SET_NOT_SUPPORTED = (Level.SET, "1")
@@ -101,6 +107,8 @@ class FindingCode(Enum):
     INVALID_TRANSACTION_SET_IDENTIFIER = (Level.SET, "6")
     INVALID_TRANSACTION_SET_CONTROL_NUMBER = (Level.SET, "7")
     DUPLICATE_TRANSACTION_CONTROL_NUMBER = (Level.SET, "23")
+    # The set's findings beyond the per-set cap, summarised in one (AK502 5).
+    ERRORS_NOT_LISTED = (Level.SET, "5")
 
     # -- segment (AK304 / IK304) --
     UNRECOGNIZED_SEGMENT_ID = (Level.SEGMENT, "1")
@@ -127,6 +135,11 @@ class FindingCode(Enum):
     EXCLUSION_CONDITION_VIOLATED = (Level.ELEMENT, "10")
     TOO_MANY_REPETITIONS = (Level.ELEMENT, "12", "3")
     TOO_MANY_COMPONENTS = (Level.ELEMENT, "13", "3")
+    # HL hierarchy (856): an id used twice, a parent that is not an earlier HL, a level
+    # that cannot sit under its parent's level. X12 has no code of its own: 7.
+    HIERARCHY_ID_NOT_UNIQUE = (Level.ELEMENT, "7")
+    HIERARCHY_PARENT_UNKNOWN = (Level.ELEMENT, "7")
+    HIERARCHY_LEVEL_MISPLACED = (Level.ELEMENT, "7")
 
     def x12_code(self, kind: str = "999") -> str | None:
         """The code to write in an acknowledgment of ``kind`` ("TA1", "997" or "999")."""
@@ -158,6 +171,8 @@ class Finding:
     severity: Severity | None = None
     group_index: int | None = None
     set_index: int | None = None
+    rule: str | None = None  # the rule broken, as X12 writes it: "P020304", "HL02 parent"
+    element_reference: str | None = None  # data element number (AK402/IK402), e.g. "355"
 
     @property
     def level(self) -> Level:
@@ -178,10 +193,15 @@ class Finding:
     def to_dict(self) -> dict:
         """The per-error JSON of DESIGN §4. ``code`` is the enum member's name (stable and
         readable, e.g. ``SEGMENT_COUNT_MISMATCH``); the X12 code is in ``code.code``."""
-        return {
+        out = {
             "code": self.code.name,
             "message": self.message,
             "segment_id": self.segment_id,
             "segment_index": self.segment_position,
             "element": self.element_ref,
         }
+        if self.rule:
+            out["rule"] = self.rule
+        if self.element_reference:
+            out["element_reference"] = self.element_reference
+        return out

@@ -56,6 +56,7 @@ class TransactionSet:
     control_number: str  # ST02
     implementation_reference: str = ""  # ST03 (005010 and later)
     segments: list[Segment] = field(default_factory=list)  # ST first, SE last when present
+    start: int = 0  # byte offset of the ST in the received file (to re-read a streamed set)
 
 
 @dataclass

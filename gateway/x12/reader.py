@@ -40,6 +40,9 @@ class X12ReadResult:
     findings: list[Finding] = field(default_factory=list)
     ta1: dict[int, list[Segment]] = field(default_factory=dict)
     suppressed: int = 0  # findings beyond MAX_FINDINGS, counted but not kept
+    source: BinaryIO | None = None  # the file read as a stream (segments not kept), to read parts back
+    _index: dict = field(default_factory=dict, repr=False, compare=False)
+    _index_size: int = field(default=-1, repr=False, compare=False)
 
     @property
     def valid(self) -> bool:
@@ -48,21 +51,41 @@ class X12ReadResult:
 
     def findings_for(self, interchange_index: int, group_cn: str | None = None,
                      set_cn: str | None = None) -> list[Finding]:
-        """Findings of one interchange, optionally narrowed to a group and a set."""
-        return [f for f in self.findings if f.interchange_index == interchange_index
-                and (group_cn is None or f.group_control_number == group_cn)
-                and (set_cn is None or f.transaction_control_number == set_cn)]
+        """Findings of one interchange, optionally narrowed to a group and a set.
+
+        Served from an index built once per state of ``findings`` (rebuilt when findings
+        were added), so asking for every set of a large file stays linear."""
+        if self._index_size != len(self.findings):
+            index: dict[tuple, list[Finding]] = {}
+            for f in self.findings:
+                for key in ((f.interchange_index,), (f.interchange_index, f.group_control_number),
+                            (f.interchange_index, f.group_control_number, f.transaction_control_number)):
+                    index.setdefault(key, []).append(f)
+            self._index, self._index_size = index, len(self.findings)
+        if group_cn is None:
+            found = self._index.get((interchange_index,), [])
+            return [f for f in found if set_cn is None or f.transaction_control_number == set_cn]
+        if set_cn is None:
+            return list(self._index.get((interchange_index, group_cn), []))
+        return list(self._index.get((interchange_index, group_cn, set_cn), []))
 
 
 def read_x12(source: bytes | BinaryIO, *, keep_segments: bool = True,
-             max_segment_bytes: int = 64 * 1024) -> X12ReadResult:
-    """Read every interchange in ``source``; report what is wrong instead of raising."""
-    return _Reader(source, keep_segments, max_segment_bytes).run()
+             max_segment_bytes: int = 64 * 1024, observer=None) -> X12ReadResult:
+    """Read every interchange in ``source``; report what is wrong instead of raising.
+
+    ``observer(index, interchange)``, when given, returns the object each interchange's
+    groups, sets and segments are streamed to (the validation engine), or None."""
+    result = _Reader(source, keep_segments, max_segment_bytes, observer).run()
+    if not isinstance(source, bytes | bytearray):
+        result.source = source
+    return result
 
 
 class _Reader:
-    def __init__(self, source: bytes | BinaryIO, keep: bool, max_segment: int):
+    def __init__(self, source: bytes | BinaryIO, keep: bool, max_segment: int, observer=None):
         self.src = ByteSource(source)
+        self.observer = observer
         self.keep = keep
         self.max_segment = max(max_segment, ISA_LENGTH)
         self.result = X12ReadResult(is_x12=False)
@@ -145,7 +168,8 @@ class _Reader:
         ic = Interchange(isa.delimiters, g(5), g(6).rstrip(), g(7), g(8).rstrip(), g(9), g(10),
                          g(12), g(13), g(14) == "1", g(15), start=start)
         self.result.interchanges.append(ic)
-        builder = InterchangeBuilder(ic, index, self.report, self.keep)
+        builder = InterchangeBuilder(ic, index, self.report, self.keep,
+                                     self.observer(index, ic) if self.observer else None)
         for code, message, severity in isa.problems:
             builder.finding(code, message, severity=severity, offset=start)
         key = (ic.sender_qualifier, ic.sender_id, ic.control_number)

@@ -1,4 +1,6 @@
-"""Structure validation of one X12 interchange with pyx12 against the maps we own.
+"""Structure validation of one X12 interchange with pyx12 against the maps we own: the
+reference our engine (:mod:`gateway.x12.validator`) is tested against, selected in the
+gateway by ``GATEWAY_X12_VALIDATOR=pyx12``.
 
 Contract
 --------
@@ -17,7 +19,9 @@ each exactly::
 
 pyx12's exceptions (``EngineError`` for a group without a map, ``ValueError``,
 ``UnicodeDecodeError``) become one ``interchange``-level error with code ``"engine"``;
-the ``pyx12`` loggers are kept quiet. Nothing is printed.
+any other exception (pyx12 crashing, e.g. ``IndexError`` on an SE inside a set) becomes
+code ``"crash"``: never a traceback. The ``pyx12`` loggers are kept quiet. Nothing is
+printed.
 
 The map directory is built from ``maps/x12/`` (``build_map_dir(dest)``) lazily into
 ``$GATEWAY_HOME/cache/pyx12-maps/<hash of the sources>/`` (``./var`` without
@@ -46,6 +50,7 @@ from gateway import resources
 
 MAPS_SOURCE = resources.x12_maps_dir(check=False)  # GATEWAY_X12_MAPS, package data or checkout
 ENGINE_ERROR = "engine"
+CRASH = "crash"  # pyx12 itself failed: our (the reference's) problem, not the document's
 
 _lock = threading.Lock()
 _run_lock = threading.Lock()  # the pyx12 log capture is process-wide: one run at a time
@@ -361,6 +366,10 @@ def validate_structure(interchange_bytes: bytes | io.TextIOBase, version: str | 
     ) as exc:
         return StructureReport(
             False, [_error("interchange", ENGINE_ERROR, f"{type(exc).__name__}: {exc}")], version
+        )
+    except Exception as exc:  # pyx12 crashes on some real documents: report, never raise
+        return StructureReport(
+            False, [_error("interchange", CRASH, f"pyx12 failed: {type(exc).__name__}: {exc}")], version
         )
     finally:
         ele_logger.removeHandler(log)

@@ -59,7 +59,7 @@ def test_ack_prints_the_997_that_would_be_sent(bad_855):
     assert ok.returncode == 0 and "AK9*A*1*1*1" in ok.stdout
     bad = gateway("ack", str(bad_855))
     assert bad.returncode == 1
-    assert "AK3*PO1*12**8~AK4*2**6*ten~" in bad.stdout and "AK5*R*5~" in bad.stdout
+    assert "AK3*PO1*12**8~AK4*2*330*6*ten~" in bad.stdout and "AK5*R*5~" in bad.stdout
 
 
 def test_translate_prints_the_events():
