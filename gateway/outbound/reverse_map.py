@@ -34,7 +34,12 @@ from typing import Any
 
 import yaml
 
-OUTBOUND_MAPS_DIR = Path(__file__).resolve().parents[2] / "maps" / "translate" / "outbound"
+
+def outbound_maps_dir() -> Path:
+    """``maps/translate/outbound/`` of this installation (checkout or wheel: gateway.resources)."""
+    from gateway.resources import maps_dir
+
+    return maps_dir() / "translate" / "outbound"
 TRANSFORMS = ("date", "decimal")
 
 
@@ -53,8 +58,9 @@ class ReverseMap:
     source: Path | None = None
 
 
-def load_reverse_map(transaction_set: str, version: str, directory: Path = OUTBOUND_MAPS_DIR) -> ReverseMap:
+def load_reverse_map(transaction_set: str, version: str, directory: Path | None = None) -> ReverseMap:
     """The map for ``transaction_set``/``version``; a broken map fails here, naming its file."""
+    directory = directory or outbound_maps_dir()
     path = directory / f"x12-{transaction_set}-{version}.yaml"
     if not path.is_file():
         raise ReverseMapError(f"no outbound map for {transaction_set} {version} ({path.name} in {directory})")

@@ -3,7 +3,7 @@
 Contract
 --------
 ``spec_dir()`` is the one place that says where the tables live (``maps/x12/spec`` in a
-checkout, or ``$GATEWAY_X12_MAPS/spec``). ``tables()`` parses them once per process
+checkout or an installed wheel, or ``$GATEWAY_X12_MAPS/spec``: :mod:`gateway.resources`). ``tables()`` parses them once per process
 through the loaders of ``maps/x12/build_map_dir.py`` (the tables' own parser, so the
 pyx12 maps and our engine can never read the data differently) and returns a
 :class:`Tables`. Nothing here validates data; :mod:`gateway.x12.schema` compiles these
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
-import os
 import sys
 import threading
 import xml.etree.ElementTree as ET
@@ -32,7 +31,9 @@ BUNDLED_CODE_LISTS = ("currency", "states", "country")
 
 def maps_dir() -> Path:
     """``maps/x12``: the tables and their loader (``build_map_dir.py``)."""
-    return Path(os.environ.get("GATEWAY_X12_MAPS", Path(__file__).resolve().parents[2] / "maps" / "x12"))
+    from gateway.resources import x12_maps_dir
+
+    return x12_maps_dir()
 
 
 def spec_dir() -> Path:

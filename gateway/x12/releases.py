@@ -9,52 +9,30 @@ validated against the nearest one we do (same major version first), so no sound
 document is refused for lack of a table; the caller turns the note into an
 informational finding, or an error when the partner asks for strict releases.
 
-``set_ids_for(gs01, guide)`` is what a functional group may carry (X12 479 -> 143),
+``set_ids_for(gs01, gs08)`` is what a functional group may carry (X12 479 -> 143),
 with the guides that assign other GS01 codes.
 
-The tables below are small and provisional: ``maps/x12/spec/releases.txt`` (the
-tables' owners) is meant to replace them; this module is the one place to point at it.
+The data is ``maps/x12/spec/releases.txt`` (HOLD, NEAREST, GS01 and GUIDE rows, with
+where each fact comes from), read through the tables' own parser; this module only
+adds the rule for a release that file does not list: the numerically nearest release
+we hold, same major version first.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-#: GS01 functional identifier -> the transaction sets such a group carries.
-FUNCTIONAL_IDS: dict[str, frozenset[str]] = {
-    "PO": frozenset({"850"}),
-    "PR": frozenset({"855"}),
-    "SH": frozenset({"856"}),
-    "IN": frozenset({"810"}),
-    "FA": frozenset({"997", "999"}),
-}
-
-
-@dataclass(frozen=True)
-class Guide:
-    """An implementation guide: GS08 suffix, and GS01 codes it assigns beyond X12's."""
-
-    suffix: str
-    name: str
-    gs01: tuple[tuple[str, frozenset[str]], ...] = ()
-
-
-#: Guides we know. None ships an overlay of its own yet: they validate against the base
-#: release. The aerospace guides send their 850/855/810 under GS01 SC (as in the
-#: public stupidedi fixtures of 004010X357/X358/X348).
-GUIDES: dict[str, Guide] = {g.suffix: g for g in (
-    Guide("VICS", "Voluntary Interindustry Commerce Solutions (retail)"),
-    Guide("UCS", "Uniform Communication Standard (grocery)"),
-    Guide("X357", "aerospace purchase order", (("SC", frozenset({"850"})),)),
-    Guide("X358", "aerospace purchase order acknowledgment", (("SC", frozenset({"855"})),)),
-    Guide("X359", "aerospace ship notice", (("SC", frozenset({"856"})),)),
-    Guide("X348", "aerospace invoice", (("SC", frozenset({"810"})),)),
-    Guide("X230", "functional acknowledgment"),
-    Guide("X231", "implementation acknowledgment"),
-    Guide("X231A1", "implementation acknowledgment, addenda 1"),
-)}
 GS08 = re.compile(r"(\d{6})([A-Z0-9]*)")
+
+
+@lru_cache(maxsize=1)
+def _spec():
+    """``releases.txt`` parsed once per process (``build_map_dir.load_releases``)."""
+    from gateway.x12.dictionary import loader, spec_dir
+
+    return loader().load_releases(spec_dir() / "releases.txt")
 
 
 @dataclass(frozen=True)
@@ -80,10 +58,17 @@ def resolve(gs08: str, gs01: str, held: tuple[str, ...]) -> Resolution:
         return Resolution(None, "", False, f"GS08 {gs08!r} does not name an X12 release "
                           "(six digits, e.g. 004010, optionally followed by a guide)")
     release, guide = m.groups()
+    spec = _spec()
+    known = spec.resolve(gs08.strip())  # a guide row or a NEAREST row of releases.txt
     notes = []
-    if guide and guide not in GUIDES:
+    if guide and (known is None or known.guide is None):
         notes.append(f"implementation guide {guide} is not one we hold an overlay for; "
                      f"validated against the base release")
+    if known is not None and known.release in held:
+        if known.nearest:
+            notes.insert(0, f"release {release} is validated against the {known.release} tables "
+                            f"(releases.txt: the nearest release we hold)")
+        return Resolution(known.release, guide, not known.nearest, "; ".join(notes))
     if release in held:
         return Resolution(release, guide, True, "; ".join(notes))
     use = nearest(release, held)
@@ -92,11 +77,7 @@ def resolve(gs08: str, gs01: str, held: tuple[str, ...]) -> Resolution:
     return Resolution(use, guide, False, "; ".join(notes))
 
 
-def set_ids_for(gs01: str, guide: str = "") -> frozenset[str]:
-    """Transaction sets a group with this GS01 may carry (empty when GS01 is unknown)."""
-    allowed = set(FUNCTIONAL_IDS.get(gs01, ()))
-    g = GUIDES.get(guide)
-    for code, sets in g.gs01 if g else ():
-        if code == gs01:
-            allowed |= sets
-    return frozenset(allowed)
+def set_ids_for(gs01: str, gs08: str = "") -> frozenset[str]:
+    """Transaction sets a group with this GS01 may carry under GS08's guide (empty when
+    GS01 is unknown): X12's 479 -> 143 table plus what the guide assigns."""
+    return frozenset(_spec().sets_for(gs01, gs08.strip()))

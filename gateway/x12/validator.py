@@ -114,7 +114,7 @@ class InterchangeValidator:
         held = tables().releases
         r = self.resolution = releases.resolve(group.version, group.functional_id, held)
         self.lenient = r.release is not None and not r.exact and not self.options.strict_releases
-        self.allowed = releases.set_ids_for(group.functional_id, r.guide)
+        self.allowed = releases.set_ids_for(group.functional_id, group.version)
         if group.functional_id == "FA":
             return  # acknowledgments: checked by the reader's envelope pass only
         if r.release is None:

@@ -15,9 +15,9 @@ from gateway.domain.partner import load_partner
 from gateway.mapping import SourceContext, translate_bytes
 from gateway.outbound.envelope import EnvelopeError, envelope
 from gateway.outbound.reverse_map import (
-    OUTBOUND_MAPS_DIR,
     ReverseMapError,
     load_reverse_map,
+    outbound_maps_dir,
     render,
 )
 from gateway.outbound.validation import outbound_errors
@@ -44,7 +44,7 @@ def _payload(path: Path) -> dict:
 
 
 def _cases():
-    for test_file in sorted(OUTBOUND_MAPS_DIR.glob("*.test.yaml")):
+    for test_file in sorted(outbound_maps_dir().glob("*.test.yaml")):
         spec = yaml.safe_load(test_file.read_text())
         set_id, version = test_file.name.split("-")[1:3]
         for case in spec["cases"]:
@@ -75,7 +75,7 @@ def test_map_case(set_id, version, source, expected):
 
 
 def test_every_outbound_map_has_a_test_file():
-    maps = [p for p in OUTBOUND_MAPS_DIR.glob("*.yaml") if not p.name.endswith(".test.yaml")]
+    maps = [p for p in outbound_maps_dir().glob("*.yaml") if not p.name.endswith(".test.yaml")]
     assert maps and all(p.with_suffix(".test.yaml").exists() for p in maps)
 
 
