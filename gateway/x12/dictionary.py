@@ -44,10 +44,14 @@ def spec_dir() -> Path:
 @lru_cache(maxsize=1)
 def loader() -> ModuleType:
     """The tables' parser module (``maps/x12/build_map_dir.py``), loaded once."""
+    from gateway.resources import MissingDataError
+
     path = maps_dir() / "build_map_dir.py"
+    if not path.is_file() or not (maps_dir() / "spec" / "segments.txt").is_file():
+        raise MissingDataError("X12 tables", maps_dir(), "GATEWAY_X12_MAPS")  # ours, not the user's file
     spec = importlib.util.spec_from_file_location("gateway_x12_build_map_dir", path)
     if spec is None or spec.loader is None:  # pragma: no cover - a broken checkout
-        raise FileNotFoundError(path)
+        raise MissingDataError("X12 tables", maps_dir(), "GATEWAY_X12_MAPS")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)

@@ -191,7 +191,7 @@ def _substituted(data: bytes) -> bool:
     for ic in read_x12(data, keep_segments=False).interchanges:
         for g in ic.groups:
             r = releases.resolve(g.version, g.functional_id, ("004010", "005010"))
-            if not r.exact or g.functional_id not in releases.FUNCTIONAL_IDS:
+            if not r.exact or not releases.set_ids_for(g.functional_id):
                 return True
             if r.guide and r.guide not in ("VICS", "UCS"):
                 return True

@@ -160,19 +160,19 @@ def test_gs01_must_carry_the_set_and_a_guide_may_assign_another_code():
 
 
 def test_a_release_we_do_not_hold_validates_against_the_nearest_with_a_note():
-    text = PO.replace("*X*004010~", "*X*004030VICS~")
+    text = PO.replace("*X*004010~", "*X*004050VICS~")  # releases.txt: NEAREST 004050 004030
     found = check(text).findings
     [note] = [f for f in found if f.code is C.RELEASE_SUBSTITUTED]
     assert note.severity is Severity.INFO and not note.is_error
-    assert "004030 is validated against the 004010 tables" in note.message
+    assert "004050 is validated against the 004030 tables" in note.message
     assert not any(f.is_error for f in found)
     # a segment our 004010 table lacks is a warning there, an error when exact
     extra = recount(PO.replace("CUR*BY*USD~", "CUR*BY*USD~ZZZ**NOTE~"), 1)
     assert only(extra).code is C.UNRECOGNIZED_SEGMENT_ID
-    lenient = [f for f in check(extra.replace("*X*004010~", "*X*004030~")).findings if f.code is C.UNRECOGNIZED_SEGMENT_ID]
-    assert lenient[0].severity is Severity.WARNING and "judged by the 004010 tables" in lenient[0].message
+    lenient = [f for f in check(extra.replace("*X*004010~", "*X*004050~")).findings if f.code is C.UNRECOGNIZED_SEGMENT_ID]
+    assert lenient[0].severity is Severity.WARNING and "judged by the 004030 tables" in lenient[0].message
     # data no release accepts stays an error
-    assert only(PO.replace("*X*004010~", "*X*004030~").replace("BEG*00*SA*4500012345**20261118",
+    assert only(PO.replace("*X*004010~", "*X*004050~").replace("BEG*00*SA*4500012345**20261118",
                                                                  "BEG*00*SA*4500012345**20261341")).code is C.INVALID_DATE
     # the partner's strict setting refuses the substitution
     f = only(text, strict_releases=True)
@@ -180,19 +180,24 @@ def test_a_release_we_do_not_hold_validates_against_the_nearest_with_a_note():
 
 
 def test_element_lengths_follow_the_release():
-    long_name = "N1*ST*" + "B" * 50 + "*92*PLANT01"
-    text = PO.replace("N1*ST*BUYERCO PLANT 1*92*PLANT01", long_name)
-    assert only(text).code is C.ELEMENT_TOO_LONG  # 004010 N102: 35
-    assert errors(text.replace("*X*004010~", "*X*005010~")) == []  # 005010 N102: 60
+    long_id = "N1*ST*BUYERCO PLANT 1*92*" + "P" * 40  # N104 (element 67): 2/80 from 004010, 2/20 in 003050
+    text = PO.replace("N1*ST*BUYERCO PLANT 1*92*PLANT01", long_id)
+    assert errors(text) == []
+    too_long = [f for f in errors(text.replace("*X*004010~", "*X*003050~"))  # (its dates are 6/6 there too)
+                if f.code is C.ELEMENT_TOO_LONG and f.segment_id == "N1"]
+    assert [(f.element_position, f.element_reference) for f in too_long] == [(4, "67")]
 
 
 @pytest.mark.parametrize(("gs08", "release", "exact"), [
     ("004010", "004010", True), ("004010VICS", "004010", True), ("005010X231A1", "005010", True),
-    ("004030", "004010", False), ("003040", "004010", False), ("005030", "005010", False),
-    ("004060", "004010", False), ("006020", "005010", False),
+    ("004030", "004030", True), ("003040", "003040", True), ("005030", "005010", False),
+    ("004060", "004060", True), ("004050", "004030", False), ("006020", "005010", False),
+    ("004010X357", "004010", True),
 ])
 def test_resolve_picks_the_nearest_release(gs08, release, exact):
-    r = releases.resolve(gs08, "PO", ("004010", "005010"))
+    from gateway.x12.dictionary import tables
+
+    r = releases.resolve(gs08, "PO", tables().releases)
     assert (r.release, r.exact) == (release, exact)
     assert bool(r.note) == (not exact)
 
