@@ -145,3 +145,44 @@ def measure_in_child(work: Callable[[], Any]) -> Measured:
     if "error" in result:
         raise AssertionError(f"the measured call failed in the child:\n{result['error']}")
     return Measured(**result)
+
+
+class GatewayUp:
+    """`gateway up` in a subprocess, as a user starts it, on ports the system picks (port 0:
+    no window in which a parallel test could take them); the SFTP and HTTP ports are read
+    from what it prints. Stopped (SIGTERM, then SIGKILL) on leaving the ``with`` block."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, timeout: float = 120.0):
+        import subprocess
+        import sys
+
+        env = {**env, "GATEWAY_SFTP_PORT": "0", "GATEWAY_HTTP_PORT": "0"}
+        self.log_path = log_path
+        self._log = open(log_path, "w")  # noqa: SIM115 - closed in __exit__
+        self.proc = subprocess.Popen([sys.executable, "-m", "gateway", "up"], env=env, stdout=self._log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while "Press Ctrl-C" not in self.output() and self.proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if self.proc.poll() is not None or "Press Ctrl-C" not in self.output():
+            self.__exit__()
+            raise AssertionError(f"`gateway up` did not come up:\n{self.output()}")
+        self.sftp_port = int(re.search(r"sftp -P (\d+)", self.output()).group(1))
+        self.http_port = int(re.search(r"HTTP\s+http://[^:]+:(\d+)/healthz", self.output()).group(1))
+
+    def output(self) -> str:
+        return self.log_path.read_text()
+
+    def __enter__(self) -> GatewayUp:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import subprocess
+
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self._log.close()
