@@ -186,3 +186,15 @@ class GatewayUp:
             self.proc.kill()
             self.proc.wait(timeout=10)
         self._log.close()
+
+
+def gateway_up_shape(text: str) -> list[str]:
+    """What `gateway up` printed, without the values that differ per machine and run: the
+    label of each endpoint line ("  SFTP   sftp -P ..." -> "SFTP") and the other lines up to
+    their first colon; log lines (a time stamp, then the level) are left out."""
+    shape = []
+    for line in text.splitlines():
+        if not line.strip() or re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", line):
+            continue
+        shape.append(re.split(r"\s{2,}", line.strip())[0] if line.startswith("  ") else line.split(":")[0])
+    return shape
