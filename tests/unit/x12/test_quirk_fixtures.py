@@ -9,9 +9,11 @@ counterpart gives."""
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import os
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -106,13 +108,10 @@ def _errors(result) -> list[str]:
     return [f.code.name for f in result.findings if f.is_error]
 
 
-class Counter:
-    def __init__(self):
-        self.n = 0
-
-    def next(self, name: str) -> int:
-        self.n += 1
-        return self.n
+def _control_numbers() -> SimpleNamespace:
+    """Fresh ack control numbers 1, 2, 3 ... (the acks builder's ControlNumbers protocol)."""
+    counter = itertools.count(1)
+    return SimpleNamespace(next=lambda name: next(counter))
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +191,7 @@ def test_every_ack_for_a_fixture_validates_with_pyx12(name, tmp_path_factory):
     result = read_x12((FIXTURES / name).read_bytes())
     acks = [ack for index in range(len(result.interchanges))
             for ack in build_acknowledgments(result, index, our_qualifier="ZZ", our_id="BUYERCO",
-                                             control_numbers=Counter())]
+                                             control_numbers=_control_numbers())]
     assert acks or name in MALFORMED
     for ack in acks:
         if ack.kind != "TA1":
