@@ -50,12 +50,27 @@ def database_url(request, tmp_path):
     yield from _postgres_database(base)
 
 
+def _per_worker_database(url: str) -> str:
+    """Under pytest-xdist each worker takes its own database number on the shared Redis,
+    counting down from the one in the URL: tests empty their database before and after
+    (FLUSHDB), which must never hit another worker's jobs."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    base, _, db = url.rpartition("/")
+    number = (int(db) if db.isdigit() else 0) - int(worker[2:])
+    if number < 0:
+        raise pytest.UsageError(f"TEST_REDIS_URL {url}: too many xdist workers for its database numbers "
+                                f"(worker {worker} would need database {number})")
+    return f"{base}/{number}"
+
+
 @pytest.fixture(scope="session")
 def redis_server_url():
     """TEST_REDIS_URL when set (CI: the machine's Redis); otherwise a private redis-server
     started for this test session on a free port, so parallel test runs never share data."""
     if os.environ.get("TEST_REDIS_URL"):
-        yield os.environ["TEST_REDIS_URL"]
+        yield _per_worker_database(os.environ["TEST_REDIS_URL"])
         return
     import shutil
     import subprocess

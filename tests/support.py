@@ -1,13 +1,23 @@
-"""Test support shared by the test folders: paths, free ports, a recording HTTP receiver."""
+"""Test support shared by the test folders: paths, free ports, a recording HTTP receiver,
+memory and CPU of one call measured in a child process."""
 
 from __future__ import annotations
 
+import io
 import json
+import logging
+import os
+import re
+import resource
 import socket
 import threading
 import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from gateway.roles import run_worker
 from gateway.routing.outbox import sweep
@@ -109,3 +119,118 @@ def add_partner_like_demo(partners: Path, partner_id: str, isa_id: str) -> None:
 def sent_by(data: bytes, isa_id: str) -> bytes:
     """The demo partner's interchange ``data`` as sent by ``isa_id`` (ISA06 and GS02)."""
     return data.replace(b"ACMESUPPLY     ", isa_id.encode().ljust(15)).replace(b"*ACMESUPPLY*", f"*{isa_id}*".encode())
+
+
+@dataclass
+class Measured:
+    value: Any  # what the call returned (JSON round-tripped)
+    peak_growth_mb: float  # highest resident memory during the call, above the level before it
+    cpu_seconds: float  # user + system CPU of the call: unlike wall time, not stretched by a busy machine
+    log: str  # every log record the call emitted, formatted (DEBUG and up)
+
+
+def _peak_rss_kb() -> int:
+    return int(re.search(r"VmHWM:\s+(\d+)", Path("/proc/self/status").read_text()).group(1))
+
+
+def measure_in_child(work: Callable[[], Any]) -> Measured:
+    """Run ``work`` in a forked child and measure that call alone.
+
+    A peak read in this process (``ru_maxrss``) covers its whole life: after an earlier,
+    higher peak (a schema build, another test) it cannot show any growth at all. The
+    child starts with a fresh peak (the kernel resets it at fork, and we reset it again
+    through ``/proc/self/clear_refs``), so its peak minus its level before the call is
+    what the call itself took. The child inherits everything built so far (runtime,
+    parsed schemas), as RQ's work-horses do. ``work`` returns something JSON-able."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        status = 0
+        try:
+            os.close(read_fd)
+            buffer = io.StringIO()
+            handler = logging.StreamHandler(buffer)
+            handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+            root = logging.getLogger()
+            root.addHandler(handler)
+            root.setLevel(logging.DEBUG)
+            try:
+                Path("/proc/self/clear_refs").write_text("5")
+            except OSError:
+                pass  # older kernels: the peak reset at fork is all we have
+            before_kb = _peak_rss_kb()
+            cpu = resource.getrusage(resource.RUSAGE_SELF)
+            value = work()
+            after = resource.getrusage(resource.RUSAGE_SELF)
+            result = {"value": value, "peak_growth_mb": (_peak_rss_kb() - before_kb) / 1024,
+                      "cpu_seconds": after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime,
+                      "log": buffer.getvalue()}
+            payload = json.dumps(result, default=str).encode()
+        except BaseException:
+            payload, status = json.dumps({"error": traceback.format_exc()}).encode(), 1
+        try:
+            with os.fdopen(write_fd, "wb") as out:
+                out.write(payload)
+        finally:
+            os._exit(status)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as pipe:
+        payload = pipe.read()
+    os.waitpid(pid, 0)
+    result = json.loads(payload or b'{"error": "the child died without a word"}')
+    if "error" in result:
+        raise AssertionError(f"the measured call failed in the child:\n{result['error']}")
+    return Measured(**result)
+
+
+class GatewayUp:
+    """`gateway up` in a subprocess, as a user starts it, on ports the system picks (port 0:
+    no window in which a parallel test could take them); the SFTP and HTTP ports are read
+    from what it prints. Stopped (SIGTERM, then SIGKILL) on leaving the ``with`` block."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, timeout: float = 120.0):
+        import subprocess
+        import sys
+
+        env = {**env, "GATEWAY_SFTP_PORT": "0", "GATEWAY_HTTP_PORT": "0"}
+        self.log_path = log_path
+        self._log = open(log_path, "w")  # noqa: SIM115 - closed in __exit__
+        self.proc = subprocess.Popen([sys.executable, "-m", "gateway", "up"], env=env, stdout=self._log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while "Press Ctrl-C" not in self.output() and self.proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if self.proc.poll() is not None or "Press Ctrl-C" not in self.output():
+            self.__exit__()
+            raise AssertionError(f"`gateway up` did not come up:\n{self.output()}")
+        self.sftp_port = int(re.search(r"sftp -P (\d+)", self.output()).group(1))
+        self.http_port = int(re.search(r"HTTP\s+http://[^:]+:(\d+)/healthz", self.output()).group(1))
+
+    def output(self) -> str:
+        return self.log_path.read_text()
+
+    def __enter__(self) -> GatewayUp:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import subprocess
+
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self._log.close()
+
+
+def gateway_up_shape(text: str) -> list[str]:
+    """What `gateway up` printed, without the values that differ per machine and run: the
+    label of each endpoint line ("  SFTP   sftp -P ..." -> "SFTP") and the other lines up to
+    their first colon; log lines (a time stamp, then the level) are left out."""
+    shape = []
+    for line in text.splitlines():
+        if not line.strip() or re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", line):
+            continue
+        shape.append(re.split(r"\s{2,}", line.strip())[0] if line.startswith("  ") else line.split(":")[0])
+    return shape

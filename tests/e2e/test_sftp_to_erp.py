@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from support import SAMPLES, free_port
+from support import REPO, SAMPLES, GatewayUp, gateway_up_shape
 
 SAMPLE_855 = SAMPLES / "855" / "855_004010_acme_accepted_with_changes.edi"
+GETTING_STARTED = REPO / "docs" / "getting-started.md"
 
 pytestmark = [
     pytest.mark.slow,
@@ -62,28 +63,22 @@ class User:
 
 @pytest.fixture
 def running_gateway(tmp_path, database_url, erp_receiver):
-    sftp_port, http_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
-    env.update(GATEWAY_HOME=str(tmp_path / "var"), GATEWAY_SFTP_PORT=str(sftp_port),
-               GATEWAY_HTTP_PORT=str(http_port), GATEWAY_ERP_URL=erp_receiver.url, DATABASE_URL=database_url)
-    log = open(tmp_path / "gateway.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([sys.executable, "-m", "gateway", "up"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for(lambda: "Press Ctrl-C" in (tmp_path / "gateway.log").read_text() or proc.poll() is not None, 60)
-        assert proc.poll() is None, (tmp_path / "gateway.log").read_text()
-        yield User(env, tmp_path, sftp_port), http_port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    env.update(GATEWAY_HOME=str(tmp_path / "var"), GATEWAY_ERP_URL=erp_receiver.url, DATABASE_URL=database_url)
+    with GatewayUp(env, tmp_path / "gateway.log") as up:
+        user = User(env, tmp_path, up.sftp_port)
+        user.printed = up.output()
+        yield user, up.http_port
 
 
 def test_855_over_sftp_reaches_the_erp_and_the_997_comes_back(running_gateway, erp_receiver, tmp_path):
     user, http_port = running_gateway
     assert requests.get(f"http://127.0.0.1:{http_port}/healthz", timeout=5).json()["status"] == "ok"
+    # what getting-started shows `gateway up` printing is what it prints
+    documented = GETTING_STARTED.read_text().split("## 1. Start the gateway", 1)[1].split("```")[3]
+    expected = [("ERP" if label == "demo ERP" else label)  # GATEWAY_ERP_URL is set here: the line names it
+                for label in gateway_up_shape(documented)]
+    assert gateway_up_shape(user.printed) == expected
     authorized = user.gateway("partners", "authorize", "demo", str(user.key) + ".pub")
     assert authorized.returncode == 0, authorized.stderr
 

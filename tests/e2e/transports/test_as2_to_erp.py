@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import time
 
 import pytest
 import requests
-from support import REPO, SAMPLES, free_port
+from support import REPO, SAMPLES, GatewayUp
 
 from gateway.transports.as2_certs import make_self_signed
 from gateway.transports.as2_compat import Mdn, Message, Organization, Partner
@@ -40,17 +38,13 @@ def test_signed_encrypted_855_over_as2_reaches_the_erp_once(tmp_path, database_u
     profile = (partners / "demo" / "partner.yaml").read_text()
     (partners / "demo" / "partner.yaml").write_text(profile.replace(
         "channels:\n", "channels:\n  as2:\n    as2_id: ACME-AS2\n    certificates: [acme-as2.pem]\n"))
-    http_port = free_port()
     home = tmp_path / "var"
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
-    env.update(GATEWAY_HOME=str(home), GATEWAY_SFTP_PORT=str(free_port()), GATEWAY_HTTP_PORT=str(http_port),
-               GATEWAY_ERP_URL=erp_receiver.url, DATABASE_URL=database_url, GATEWAY_PARTNERS_DIR=str(partners))
-    log = open(tmp_path / "gateway.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([sys.executable, "-m", "gateway", "up"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for(lambda: "Press Ctrl-C" in (tmp_path / "gateway.log").read_text() or proc.poll() is not None)
-        assert proc.poll() is None, (tmp_path / "gateway.log").read_text()
-        assert "/as2" in (tmp_path / "gateway.log").read_text()
+    env.update(GATEWAY_HOME=str(home), GATEWAY_ERP_URL=erp_receiver.url, DATABASE_URL=database_url,
+               GATEWAY_PARTNERS_DIR=str(partners))
+    with GatewayUp(env, tmp_path / "gateway.log") as up:
+        http_port = up.http_port
+        assert "/as2" in up.output()
         [our_cert] = (home / "keys" / "as2").glob("*.crt")  # what we hand to the partner
 
         org = Organization(as2_name="ACME-AS2", sign_key=key_pem + cert_pem, decrypt_key=key_pem + cert_pem,
@@ -73,10 +67,3 @@ def test_signed_encrypted_855_over_as2_reaches_the_erp_once(tmp_path, database_u
         assert again.content == response.content  # a resend: the original MDN, nothing posted again
         time.sleep(1.5)
         assert len(erp_receiver.posts) == 1
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()

@@ -10,15 +10,19 @@ import signal
 import socket
 import subprocess
 import time
+from hashlib import sha1
 
 import paramiko
 import pytest
+from cryptography.hazmat.primitives import hashes
+from paramiko.kex_group14 import KexGroup14SHA256
 from paramiko.sftp import CMD_CLOSE
 from sftp_kit import SftpRig, write_sftp_partner
 from sqlalchemy import select
 from support import SAMPLES
 
 from gateway.store.models import Document
+from gateway.transports.sftp import SFTPService
 from gateway.transports.sftp_auth import hash_password
 
 SAMPLE = SAMPLES / "855" / "855_004010_acme_accepted_with_changes.edi"
@@ -167,12 +171,52 @@ def test_an_upload_killed_halfway_leaves_nothing_accepted(rig, tmp_path):
     assert again.returncode == 0 and [d.filename for d in docs(rig.rt, "bulk")] == ["after.edi"]
 
 
-@pytest.mark.parametrize("option", ["Ciphers=aes128-cbc", "MACs=hmac-sha1", "KexAlgorithms=diffie-hellman-group14-sha1",
-                                    "HostKeyAlgorithms=ssh-rsa"])
+@pytest.mark.parametrize("option", ["Ciphers=aes128-cbc", "MACs=hmac-sha1"])
 def test_a_client_offering_only_a_disabled_algorithm_is_refused(rig, option):
     result = rig.sftp("ls\n", "acme", None, option)
     assert result.returncode != 0
     assert "no matching" in result.stderr.lower() or "Unable to negotiate" in result.stderr, result.stderr
+
+
+class KexGroup14SHA1(KexGroup14SHA256):
+    """diffie-hellman-group14-sha1 as paramiko 3.x ships it."""
+
+    name = "diffie-hellman-group14-sha1"
+    hash_algo = sha1
+
+
+@pytest.fixture
+def paramiko_3_sha1(monkeypatch):
+    """Put back the SHA-1 algorithms paramiko 3.x (which pyproject allows) still offers and
+    paramiko 5 dropped: the group14-sha1 key exchange and ssh-rsa host-key signatures.
+    Without them the two refusals below would be paramiko's, whatever our config says."""
+    monkeypatch.setitem(paramiko.Transport._kex_info, KexGroup14SHA1.name, KexGroup14SHA1)
+    monkeypatch.setattr(paramiko.Transport, "_preferred_kex", (*paramiko.Transport._preferred_kex, KexGroup14SHA1.name))
+    monkeypatch.setitem(paramiko.RSAKey.HASHES, "ssh-rsa", hashes.SHA1)
+    monkeypatch.setattr(paramiko.Transport, "_preferred_keys", (*paramiko.Transport._preferred_keys, "ssh-rsa"))
+
+
+def test_a_sha1_key_exchange_is_refused_by_our_config(rig, paramiko_3_sha1):
+    sha256 = rig.sftp("ls\n", "acme", None, "KexAlgorithms=diffie-hellman-group14-sha256")
+    assert sha256.returncode == 0, sha256.stderr  # the same group with SHA-256 is served
+    result = rig.sftp("ls\n", "acme", None, f"KexAlgorithms={KexGroup14SHA1.name}")
+    assert result.returncode != 0
+    assert "no matching key exchange method" in result.stderr, result.stderr
+
+
+def test_ssh_rsa_signatures_are_refused_even_with_an_rsa_host_key(rig, paramiko_3_sha1):
+    service = SFTPService(rig.rt, host="127.0.0.1", port=0)
+    service.host_key = paramiko.RSAKey.generate(3072)  # a legacy RSA host key, which could sign with SHA-1
+    saved, rig.service = rig.service, service.start()  # rig.sftp connects to rig.service's port
+    try:
+        sha2 = rig.sftp("ls\n", "acme", None, "HostKeyAlgorithms=rsa-sha2-256")
+        assert sha2.returncode == 0, sha2.stderr  # the RSA key itself is served, signing with SHA-2
+        result = rig.sftp("ls\n", "acme", None, "HostKeyAlgorithms=ssh-rsa")
+    finally:
+        rig.service = saved
+        service.stop()
+    assert result.returncode != 0
+    assert "no matching host key type" in result.stderr, result.stderr
 
 
 def test_idle_tcp_before_the_banner_is_dropped(rig):
