@@ -44,6 +44,9 @@ class _PartnerX12Schema(_X12Schema):
     """``x12``: the partner's own ids, plus how we treat its control numbers."""
 
     control_number_reuse = fields.String(load_default="after_rejection", validate=validate.OneOf(CONTROL_NUMBER_REUSE))
+    # true: a GS08 release we hold no tables for is an error (AK5 R), not validated against
+    # the nearest release we hold with an informational note
+    strict_releases = fields.Boolean(load_default=False)
 
 
 AS2_NAME = re.compile(r"^[\x21-\x7e ]{1,128}$")  # RFC 4130 AS2-name: printable ASCII
@@ -170,6 +173,7 @@ class PartnerProfile:
     xml: XmlIdentity = field(default_factory=XmlIdentity)
     control_number_reuse: str = "after_rejection"  # see CONTROL_NUMBER_REUSE
     test_data: str = "hold"  # see TEST_DATA
+    strict_releases: bool = False  # a release we hold no tables for is refused, not substituted
 
     @property
     def maps_dir(self) -> Path | None:
@@ -210,6 +214,7 @@ def load_partner(path: Path) -> PartnerProfile:
         xml=_xml(data.get("xml")),
         control_number_reuse=data["x12"]["control_number_reuse"],
         test_data=data["test_data"],
+        strict_releases=data["x12"]["strict_releases"],
     )
 
 

@@ -140,7 +140,7 @@ def _reject(doc: Document, reason: str, errors: list[dict] | None = None) -> Non
 
 
 def _process_x12(rt: Runtime, s, doc: Document, data: bytes | BinaryIO) -> list[InterchangeOutcome]:
-    result = check_x12(data)  # a blob file is streamed: segments are read back per set
+    result = check_x12(data, partners=rt.partners)  # a blob file is streamed: segments are read back per set
     file_errors = [f for f in result.findings if f.is_error and f.interchange_index is None]
     if not result.is_x12 or not result.interchanges:
         messages = [f.message for f in file_errors] or ["no ISA interchange header could be read"]

@@ -15,6 +15,7 @@ pyx12 path also skips every interchange after junk between interchanges; ours do
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import BinaryIO
 
 from gateway.processing.normalize import NormalizedInterchange, pyx12_isa_version
@@ -35,9 +36,11 @@ def engine_name() -> str:
 
 
 def read_and_validate(data: bytes | BinaryIO, *, keep_segments: bool = True,
-                      options: Options | None = None, engine: str | None = None) -> X12ReadResult:
+                      options: Options | None = None, engine: str | None = None,
+                      options_for: Callable[[Interchange], Options] | None = None) -> X12ReadResult:
     """Read ``data`` (bytes, or a binary file streamed once) and validate every set of every
-    interchange whose envelope is sound."""
+    interchange whose envelope is sound. ``options_for(interchange)``, when given, picks
+    the options per interchange once its ISA is read (the sender's partner settings)."""
     if (engine or engine_name()) == "pyx12":
         result = read_x12(data, keep_segments=keep_segments)
         add_structure_findings(result, data)
@@ -46,7 +49,7 @@ def read_and_validate(data: bytes | BinaryIO, *, keep_segments: bool = True,
     validators: dict[int, InterchangeValidator] = {}
 
     def observe(index: int, ic: Interchange) -> InterchangeValidator:
-        validators[index] = InterchangeValidator(index, ic, options)
+        validators[index] = InterchangeValidator(index, ic, options_for(ic) if options_for else options)
         return validators[index]
 
     result = read_x12(data, keep_segments=keep_segments, observer=observe)

@@ -54,17 +54,26 @@ def validate_bytes(data: bytes, name: str) -> dict:
     return _validate_x12(data, report)
 
 
-def check_x12(data: bytes | BinaryIO, keep_segments: bool | None = None):
+def check_x12(data: bytes | BinaryIO, keep_segments: bool | None = None, partners=None):
     """Read ``data`` and validate every sound interchange's sets against our tables.
 
     A binary file is streamed (once by our engine; twice with the pyx12 reference) and
     never held in memory. Segments are kept (for translation) only when asked, and by
-    default only for bytes already in memory."""
+    default only for bytes already in memory. ``partners`` (id -> profile), when given,
+    applies the sending partner's validation settings (``x12.strict_releases``)."""
     from gateway.processing.structure import read_and_validate
+    from gateway.x12.validator import Options
 
     if keep_segments is None:
         keep_segments = isinstance(data, bytes | bytearray)
-    return read_and_validate(data, keep_segments=keep_segments)
+    options_for = None
+    if partners is not None:
+        from gateway.domain.partner import find_by_sender
+
+        def options_for(ic):
+            partner = find_by_sender(partners, ic.sender_qualifier, ic.sender_id)
+            return Options(strict_releases=bool(partner and partner.strict_releases))
+    return read_and_validate(data, keep_segments=keep_segments, options_for=options_for)
 
 
 def _validate_x12(data: bytes | BinaryIO, report: dict) -> dict:

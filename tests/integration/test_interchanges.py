@@ -130,3 +130,24 @@ def test_a_partner_set_to_never_reuse_gets_ta1_025_for_a_corrected_resend(rt, er
     doc = show(rt, corrected.document_id)
     assert doc["status"] == "rejected" and "*R*025~" in doc["ack"]["text"]
     assert erp_receiver.posts == []
+
+
+def test_a_release_we_hold_no_tables_for_is_substituted_unless_the_partner_is_strict(
+        rt, erp_receiver, monkeypatch, tmp_path):
+    """Issue #9 item 2: GS08 004050 (not held) is validated against the 004030 tables with
+    a note; a partner with ``x12.strict_releases: true`` gets it refused (AK5 R)."""
+    data = interchange(301).replace(b"*X*004010~", b"*X*004050~")
+    receipt = receive(rt, data, channel="sftp", filename="4050.edi", partner_id="demo")
+    drain(rt)
+    assert show(rt, receipt.document_id)["status"] == "accepted"
+    assert len(erp_receiver.posts) == 1
+    strict = with_partner_settings(rt, monkeypatch, tmp_path, x12={"strict_releases": True})
+    receipt = receive(strict, interchange(302).replace(b"*X*004010~", b"*X*004050~"), channel="sftp",
+                      filename="4050-strict.edi", partner_id="demo")
+    drain(strict)
+    doc = show(strict, receipt.document_id)
+    assert doc["status"] == "rejected"
+    assert "004050" in doc["reason"]
+    assert len(erp_receiver.posts) == 1  # nothing more reached the ERP
+    verdicts = sorted(re.findall(r"AK9\*([ARP])\*", "".join(outbound(strict).values())))
+    assert verdicts == ["A", "R"]  # the substituted one accepted, the strict one rejected
