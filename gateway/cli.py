@@ -356,6 +356,9 @@ def build_parser() -> argparse.ArgumentParser:
     from gateway.cli_delivery import register as register_delivery
 
     register_delivery(sub)
+    from gateway.cli_users import register as register_users
+
+    register_users(sub)
     return p
 
 

@@ -19,6 +19,9 @@ def create_app(rt: Runtime | None = None, *, demo_erp: bool = False) -> Flask:
     app.register_blueprint(as2.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(api.bp)
+    from gateway.web.console import init_console
+
+    init_console(app)  # the web console: sign-in, CSRF, pages (issue #12)
     if demo_erp:
         from gateway.web import demo_erp as demo
 
