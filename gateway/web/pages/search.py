@@ -44,7 +44,7 @@ def search():
     f, page = _filters(), _page()
     try:
         with rt().session() as s:
-            docs, total = search_documents(s, f, page=page)
+            docs, total = search_documents(s, f, page=page, page_size=PAGE_SIZE)
             rows = [document_summary(d) for d in docs]
     except BadFilter as exc:
         return render_template("console/search.html", f=f, rows=[], total=0, page=1, pages=1, error=str(exc),
