@@ -13,12 +13,13 @@ def create_app(rt: Runtime | None = None, *, demo_erp: bool = False) -> Flask:
     app.extensions["gateway"] = rt = rt or bootstrap()
     # The one limit (GATEWAY_MAX_REQUEST_BYTES): also what form parsing is held to.
     app.config["MAX_CONTENT_LENGTH"] = rt.settings.max_request_bytes
-    from gateway.web import api, as2, health, openapi
+    from gateway.web import api, api_resubmit, as2, health, openapi
 
     app.register_blueprint(health.bp)
     app.register_blueprint(as2.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(api_resubmit.bp)
     from gateway.web.console import init_console
 
     init_console(app)  # the web console: sign-in, CSRF, pages (issue #12)

@@ -80,9 +80,9 @@ def init_console(app: Flask) -> None:
     logins.session_protection = "strong"
     logins.user_loader(lambda user_id: load_user(rt, user_id))
 
-    from gateway.web.pages import actions, audit_log, dashboard, document, search, signin
+    from gateway.web.pages import actions, audit_log, dashboard, document, resubmit, search, signin
 
-    blueprints = (signin.bp, dashboard.bp, search.bp, document.bp, actions.bp, audit_log.bp)
+    blueprints = (signin.bp, dashboard.bp, search.bp, document.bp, actions.bp, resubmit.bp, audit_log.bp)
     console = {bp.name for bp in blueprints}
 
     @app.before_request
