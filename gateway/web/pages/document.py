@@ -20,7 +20,7 @@ from gateway.web.pages.access import (
     rt,
     visible_document,
 )
-from gateway.web.pages.raw_view import raw_view
+from gateway.web.pages.raw_view import RawView, raw_view
 
 bp = Blueprint("console_document", __name__)
 
@@ -44,6 +44,22 @@ def timeline(detail: dict, trail: list[dict]) -> list[tuple[str, str]]:
     items += [(t["at"], f"{t['actor']}: {t['action']}" + (f" - {t['reason']}" if t["reason"] else ""))
               for t in trail if t["action"] != "document.view"]
     return sorted((i for i in items if i[0]), key=lambda i: i[0])
+
+
+def _key(e: dict) -> tuple:
+    return e.get("code"), e.get("message"), e.get("segment_index"), e.get("element")
+
+
+def findings(detail: dict, view: RawView) -> list[dict]:
+    """The document's and its sets' findings, each once (a set's finding is often also the
+    document's), with ``line``: the numbered segment it points at, when the view shows it."""
+    lines = {_key(f): line.number for line in view.lines for f in line.findings}
+    seen, out = set(), []
+    for e in detail["errors"] + [e for t in detail["transaction_sets"] for e in t["errors"]]:
+        if _key(e) not in seen:
+            seen.add(_key(e))
+            out.append({**e, "line": lines.get(_key(e))})
+    return out
 
 
 def audit_trail(s, document_id: str, delivery_ids: list[str]) -> list[dict]:
@@ -85,6 +101,6 @@ def show(document_id: str):
         originals, resubmissions = chain(s, document_id)
     view = raw_view(rt().blobs.get(detail["sha256"]), detail["transaction_sets"])
     audit(principal(), "document.view", document_id, details={"via": "console"})
-    return render_template("console/document.html", d=detail, view=view, trail=trail, resolved=resolved,
+    return render_template("console/document.html", d=detail, view=view, findings=findings(detail, view), trail=trail, resolved=resolved,
                            originals=originals, resubmissions=resubmissions, timeline=timeline(detail, trail),
                            may_act=principal().role in OPERATORS)

@@ -17,6 +17,7 @@ def test_the_failing_segment_and_element_are_marked_beside_the_finding(as_role, 
     assert '<mark class="bad" title="element ACK05">20261301</mark>' in line
     assert "ACK05: &#39;20261301&#39; is not a valid date" in line
     assert page.count('<mark class="bad"') == 1
+    assert page.count("is not a valid date </li>") == 0 and page.count('<a href="#seg-10">segment 10</a>') == 1
     assert 'id="findings"' in page and 'id="seg-20"' in page  # IEA numbered too
 
 
