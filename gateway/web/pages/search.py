@@ -42,18 +42,17 @@ def _page() -> int:
 @allow(*READERS)
 def search():
     f, page = _filters(), _page()
+    rows, total, error = [], 0, None
     try:
         with rt().session() as s:
             docs, total = search_documents(s, f, page=page, page_size=PAGE_SIZE)
             rows = [document_summary(d) for d in docs]
     except BadFilter as exc:
-        return render_template("console/search.html", f=f, rows=[], total=0, page=1, pages=1, error=str(exc),
-                               statuses=["open", *DocumentStatus], deliveries=list(DeliveryStatus),
-                               partners=sorted(rt().partners), args=f.as_args()), 400
-    pages = max(1, -(-total // PAGE_SIZE))
-    return render_template("console/search.html", f=f, rows=rows, total=total, page=page, pages=pages, error=None,
-                           statuses=["open", *DocumentStatus], deliveries=list(DeliveryStatus),
-                           partners=sorted(rt().partners), args=f.as_args())
+        error = str(exc)
+    return render_template("console/search.html", f=f, rows=rows, total=total, page=page, error=error,
+                           pages=max(1, -(-total // PAGE_SIZE)), statuses=["open", *DocumentStatus],
+                           deliveries=list(DeliveryStatus), partners=sorted(rt().partners),
+                           args=f.as_args()), 400 if error else 200
 
 
 def _export_rows() -> list[dict] | Response:
