@@ -21,14 +21,11 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from gateway.config import ConfigError
 from gateway.web.users import load_user
 
 log = logging.getLogger("gateway.web")
 SECRET_FILE = "console_secret_key"
-
-
-class ConfigError(ValueError):
-    pass
 
 
 def secret_key(home: Path) -> str:
@@ -38,20 +35,28 @@ def secret_key(home: Path) -> str:
     if os.environ.get("GATEWAY_SECRET_KEY"):
         return os.environ["GATEWAY_SECRET_KEY"]
     path = home / SECRET_FILE
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
-            raise ConfigError(f"{path} is readable by others (mode {mode:o}); chmod 600 it") from None
-        key = path.read_text().strip()
-        if len(key) < 32:
-            raise ConfigError(f"{path} holds no usable key; delete it to have a new one made") from None
-        return key
-    key = secrets.token_urlsafe(48)
-    with os.fdopen(fd, "w") as f:
-        f.write(key + "\n")
-    log.info("made the console session key %s", path)
+    if not path.exists():
+        # Written whole to a private temporary file, then linked into place: a second web
+        # process starting at the same moment finds either no key or the whole key.
+        tmp = home / f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)
+            log.info("made the console session key %s", path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            tmp.unlink()
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise ConfigError(f"{path} is readable by others (mode {mode:o}); chmod 600 it")
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise ConfigError(f"{path} holds no usable key; delete it to have a new one made")
     return key
 
 
