@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.store.models import Base, utcnow
@@ -61,3 +61,16 @@ class Resubmission(Base):
     send_ack: Mapped[bool] = mapped_column(default=False)
     actor: Mapped[str] = mapped_column(String(160))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SavedSearch(Base):
+    """A search a user named, kept as the query string of its shareable URL."""
+
+    __tablename__ = "saved_searches"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_saved_search_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("console_users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    query: Mapped[str] = mapped_column(Text)  # e.g. "status=open&partner=demo"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -85,9 +85,19 @@ def init_console(app: Flask) -> None:
     logins.session_protection = "strong"
     logins.user_loader(lambda user_id: load_user(rt, user_id))
 
-    from gateway.web.pages import actions, audit_log, dashboard, document, resubmit, search, signin
+    from gateway.web.pages import (
+        actions,
+        audit_log,
+        dashboard,
+        document,
+        resubmit,
+        saved_searches,
+        search,
+        signin,
+    )
 
-    blueprints = (signin.bp, dashboard.bp, search.bp, document.bp, actions.bp, resubmit.bp, audit_log.bp)
+    blueprints = (signin.bp, dashboard.bp, search.bp, saved_searches.bp, document.bp, actions.bp, resubmit.bp,
+                  audit_log.bp)
     console = {bp.name for bp in blueprints}
 
     @app.before_request

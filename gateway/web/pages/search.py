@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
@@ -19,6 +20,7 @@ from gateway.store.search import (
 from gateway.store.views import document_summary
 from gateway.web.auth import audit
 from gateway.web.pages.access import READERS, allow, principal, rt
+from gateway.web.pages.saved_searches import saved_searches
 
 bp = Blueprint("console_search", __name__)
 EXPORT_COLUMNS = ("id", "partner_id", "channel", "filename", "format", "status", "reason", "size", "sha256",
@@ -52,7 +54,8 @@ def search():
     return render_template("console/search.html", f=f, rows=rows, total=total, page=page, error=error,
                            pages=max(1, -(-total // PAGE_SIZE)), statuses=["open", *DocumentStatus],
                            deliveries=list(DeliveryStatus), partners=sorted(rt().partners),
-                           args=f.as_args()), 400 if error else 200
+                           args=f.as_args(), query=urlencode(f.as_args()), saved=saved_searches()), \
+        400 if error else 200
 
 
 def _export_rows() -> list[dict] | Response:

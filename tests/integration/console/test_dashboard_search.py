@@ -81,3 +81,23 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_defused(rt, as_role):
     receive(rt, b"=HYPERLINK(1)", channel="http", filename="=cmd|' /C calc'!A0", partner_id="demo")
     text = as_role("support").get("/search.csv").get_data(as_text=True)
     assert "'=cmd|" in text and "\n=cmd" not in text and ",=cmd" not in text
+
+
+def test_a_saved_search_is_the_users_own_and_opens_the_same_url(as_role, documents):
+    from console_support import post_form
+
+    support = as_role("support")
+    saved = post_form(support, "/search/saved", {"name": "open demo", "query": "status=open&partner=demo&bogus=1"},
+                      "/search")
+    assert saved.status_code == 303 and saved.headers["Location"] == "/search?partner=demo&status=open"
+    page = support.get("/search").get_data(as_text=True)
+    link = re.search(r'<a href="([^"]+)">open demo</a>', page)
+    assert link and link.group(1) == "/search?partner=demo&amp;status=open"
+    assert _ids(support.get("/search?partner=demo&status=open")) == {documents["rejected"]}
+    assert ">open demo</a>" not in as_role("viewer").get("/search").get_data(as_text=True)
+    search_id = re.search(r'action="/search/saved/(\d+)/delete"', page).group(1)
+    viewer = as_role("viewer")
+    post_form(viewer, f"/search/saved/{search_id}/delete", {}, "/search")  # not the viewer's: kept
+    assert ">open demo</a>" in support.get("/search").get_data(as_text=True)
+    post_form(support, f"/search/saved/{search_id}/delete", {}, "/search")
+    assert ">open demo</a>" not in support.get("/search").get_data(as_text=True)

@@ -1,4 +1,4 @@
-"""Console users, document resolutions (ignored / resolved by) and resubmissions
+"""Console users and saved searches, document resolutions (ignored / resolved by), resubmissions
 
 Issue #12: support signs in to the web console with a password of its own (not an API
 token), closes a rejected document with a reason, or resubmits a corrected copy as a new
@@ -49,9 +49,20 @@ def upgrade() -> None:
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_resubmissions_original_id", "resubmissions", ["original_id"])
+    op.create_table(
+        "saved_searches",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("user_id", sa.Integer(), sa.ForeignKey("console_users.id"), nullable=False),
+        sa.Column("name", sa.String(80), nullable=False),
+        sa.Column("query", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("user_id", "name", name="uq_saved_search_name"),
+    )
+    op.create_index("ix_saved_searches_user_id", "saved_searches", ["user_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("saved_searches")
     op.drop_table("resubmissions")
     op.drop_table("document_resolutions")
     op.drop_table("console_users")
