@@ -96,3 +96,11 @@ def test_support_replays_a_dead_lettered_delivery_and_the_erp_gets_it_once(rt, a
     assert _audited(rt, action="delivery.replay", target=delivery_id, reason="ERP is back") == 1
     again = post_form(client, f"/deliveries/{delivery_id}/replay", {"reason": "once more"}, "/")
     assert again.status_code == 409 and len(erp_receiver.posts) == 4  # delivered: left alone
+
+
+def test_a_refusal_for_a_very_long_path_is_still_a_403(rt, as_role):
+    """The audit target is 160 characters (PostgreSQL enforces it): a long id must not make the 403 a 500."""
+    client = as_role("viewer")
+    long_id = "doc_" + "x" * 300
+    assert post_form(client, f"/documents/{long_id}/reprocess", {"reason": "r"}, "/").status_code == 403
+    assert _audited(rt, action="denied", actor="viewer:viewer") == 1
