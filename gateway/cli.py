@@ -73,6 +73,7 @@ def _serve(gw, stop: threading.Event) -> int:
     if gw.folder is not None:
         print(f"  watched folder   {gw.folder.settings.root}/<partner>/")
     print(f"  HTTP             http://{s.host}:{gw.http.port}/healthz   /metrics")
+    print(f"  console          http://{s.host}:{gw.http.port}/   (an account: gateway users create NAME --role support)")
     if gw.demo_erp:
         print(f"  demo ERP         http://{s.host}:{gw.http.port}/demo/erp   (no GATEWAY_ERP_URL: events are posted here)")
     else:
@@ -402,6 +403,9 @@ def build_parser() -> argparse.ArgumentParser:
     from gateway.cli_outbound import register as register_outbound
 
     register_outbound(sub)
+    from gateway.cli_users import register as register_users
+
+    register_users(sub)
     return p
 
 

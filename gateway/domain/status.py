@@ -32,6 +32,7 @@ class TransactionStatus(StrEnum):
 class AckStatus(StrEnum):
     PENDING = "pending"  # recorded; not yet written to the partner's channel
     SENT = "sent"
+    WITHHELD = "withheld"  # support's corrected copy: no ack to the partner unless asked
 
 
 class DeliveryStatus(StrEnum):

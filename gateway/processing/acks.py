@@ -7,6 +7,7 @@ import logging
 
 from gateway.bootstrap import Runtime
 from gateway.domain.status import AckStatus
+from gateway.intake.resubmit import ack_withheld
 from gateway.store.models import AckRecord, utcnow
 from gateway.transports.as2_send import send_to_partner
 
@@ -26,6 +27,9 @@ def send(rt: Runtime, ack_id: int) -> str:
             return "missing"
         if record.status == AckStatus.SENT:
             return "already sent"
+        if ack_withheld(s, record.document_id):  # support's corrected copy: the partner never sent it
+            record.status, record.destination = AckStatus.WITHHELD, "withheld: support's corrected copy"
+            return "withheld"
         partner_id = record.document.partner_id
         if not partner_id:
             return "no partner"

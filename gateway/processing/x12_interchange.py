@@ -16,6 +16,7 @@ from sqlalchemy import and_, or_, select
 from gateway.bootstrap import Runtime
 from gateway.domain.partner import PartnerProfile, find_by_sender
 from gateway.domain.status import AckStatus, DeliveryStatus, DocumentStatus, TransactionStatus
+from gateway.intake.resubmit import originals_of
 from gateway.processing.control_numbers import DatabaseControlNumbers
 from gateway.routing.routes import Route, routes_for
 from gateway.store.models import (
@@ -111,6 +112,8 @@ def _earlier_uses(rt: Runtime, s, doc: Document, ic: Interchange, partner: Partn
             InterchangeRecord.sender_id == ic.sender_id,
             InterchangeRecord.control_number == ic.control_number,
             InterchangeRecord.document_id != doc.id,
+            # Support's corrected copy keeps the ISA13 of the document it corrects: not a duplicate of it.
+            InterchangeRecord.document_id.notin_(originals_of(s, doc.id)),
             InterchangeRecord.status != DocumentStatus.DUPLICATE,
             Document.received_at >= since,
         ).order_by(InterchangeRecord.id)

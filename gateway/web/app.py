@@ -13,13 +13,17 @@ def create_app(rt: Runtime | None = None, *, demo_erp: bool = False) -> Flask:
     app.extensions["gateway"] = rt = rt or bootstrap()
     # The one limit (GATEWAY_MAX_REQUEST_BYTES): also what form parsing is held to.
     app.config["MAX_CONTENT_LENGTH"] = rt.settings.max_request_bytes
-    from gateway.web import api, as2, health, openapi, purchase_orders
+    from gateway.web import api, api_resubmit, as2, health, openapi, purchase_orders
 
     app.register_blueprint(health.bp)
     app.register_blueprint(as2.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(purchase_orders.bp)
+    app.register_blueprint(api_resubmit.bp)
+    from gateway.web.console import init_console
+
+    init_console(app)  # the web console: sign-in, CSRF, pages (issue #12)
     if demo_erp:
         from gateway.web import demo_erp as demo
 

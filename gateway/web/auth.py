@@ -83,11 +83,15 @@ def require(*roles: str):
     return wrap
 
 
+AUDIT_TARGET_CHARS = 160  # audit_log.target is String(160)
+
+
 def audit_entry(principal: Principal, action: str, target: str | None, reason: str | None = None,
                 details: dict | None = None) -> AuditEntry:
-    """The audit row for an action, for the caller to add in the action's own transaction."""
-    return AuditEntry(at=utcnow(), actor=principal.actor, action=action, target=target, reason=reason,
-                      details=details or {})
+    """The audit row for an action, for the caller to add in the action's own transaction.
+    A target longer than its column (a caller-chosen URL path) is cut, never a failed insert."""
+    return AuditEntry(at=utcnow(), actor=principal.actor, action=action,
+                      target=target[:AUDIT_TARGET_CHARS] if target else target, reason=reason, details=details or {})
 
 
 def audit(principal: Principal, action: str, target: str | None, reason: str | None = None,

@@ -55,6 +55,24 @@ SPEC = {
             "requestBody": {"content": {"application/json": {"schema": {
                 "type": "object", "properties": {"reason": {"type": "string"}}, "required": ["reason"]}}}},
             "responses": {"202": {"description": "queued"}, "400": _ERROR, "403": _ERROR, "409": _ERROR}}},
+        "/api/v1/documents/{document_id}/resubmit": {"post": {
+            "summary": "a corrected copy of a rejected document, as a new document linked to it "
+                       "(the original is untouched; no ack to the partner unless send_ack)",
+            "parameters": [_DOC_ID],
+            "requestBody": {"content": {"application/json": {"schema": {
+                "type": "object", "required": ["document", "reason_code", "note"], "properties": {
+                    "document": {"type": "string", "description": "the corrected document text"},
+                    "reason_code": {"type": "string", "enum": ["wrong_value", "missing_data", "format_error",
+                                                               "partner_confirmed", "other"]},
+                    "note": {"type": "string"}, "send_ack": {"type": "boolean", "default": False}}}}}},
+            "responses": {"202": {"description": "received", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Receipt"}}}},
+                "400": _ERROR, "403": _ERROR, "404": _ERROR, "409": _ERROR, "413": _ERROR}}},
+        "/api/v1/audit": {"get": {
+            "summary": "the audit log, newest first (read-only; not for partner tokens)",
+            "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}
+                           for n in ("actor", "action", "target", "before")],
+            "responses": {"200": {"description": "entries"}, "401": _ERROR, "403": _ERROR}}},
         "/api/v1/deliveries/{delivery_id}/replay": {"post": {
             "summary": "send one delivery again under the same Idempotency-Key",
             "parameters": [{"name": "delivery_id", "in": "path", "required": True, "schema": {"type": "string"}}],

@@ -7,6 +7,7 @@ import gateway.store.models_api  # noqa: F401  (registers its tables)
 import gateway.store.models_delivery  # noqa: F401
 import gateway.store.models_outbound  # noqa: F401
 import gateway.store.models_transport  # noqa: F401
+import gateway.store.models_users  # noqa: F401
 from gateway.store.models import Base
 
 config = context.config

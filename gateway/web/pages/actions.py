@@ -1,0 +1,91 @@
+"""Support's actions from the document page: reprocess, ignore, replay a dead letter.
+
+Each needs an operator role (``admin`` or ``support``) and a reason, calls the same
+function the API calls, and lands in the audit log. A refusal says why and changes nothing.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, request, url_for
+from sqlalchemy import select
+
+from gateway.domain.status import DocumentStatus
+from gateway.processing.reprocess import NotReprocessable, reprocess
+from gateway.routing.replay import replay_delivery
+from gateway.store.models import DeliveryRecord, EventRecord, utcnow
+from gateway.store.models_users import DocumentResolution
+from gateway.web.auth import audit_entry
+from gateway.web.pages.access import OPERATORS, allow, not_found, principal, rt, visible_document
+
+bp = Blueprint("console_actions", __name__)
+MAX_REASON = 2000
+
+
+def reason() -> str | None:
+    text = (request.form.get("reason") or "").strip()
+    return text[:MAX_REASON] or None
+
+
+def _back(document_id: str, message: str, category: str = "info"):
+    flash(message, category)
+    return redirect(url_for("console_document.show", document_id=document_id))
+
+
+@bp.post("/documents/<document_id>/reprocess")
+@allow(*OPERATORS)
+def reprocess_document(document_id: str):
+    with rt().session() as s:
+        if visible_document(s, document_id) is None:
+            return not_found(f"document {document_id!r}")
+    why = reason()
+    if not why:
+        return _back(document_id, "Say why you reprocess it: the reason goes to the audit log.", "error"), 400
+    entry = audit_entry(principal(), "document.reprocess", document_id, reason=why, details={"via": "console"})
+    try:  # the audit row commits with the reset, or neither happens
+        queued = reprocess(rt(), document_id, audit=lambda s: s.add(entry))
+    except NotReprocessable as exc:
+        return _back(document_id, f"Not reprocessed: {exc}", "error"), 409
+    return _back(document_id, "Queued for processing again." if queued
+                 else "Marked for processing again; it will be queued as soon as Redis is reachable.")
+
+
+@bp.post("/documents/<document_id>/ignore")
+@allow(*OPERATORS)
+def ignore_document(document_id: str):
+    """Close a rejected document on purpose (say, the partner sent a corrected one itself)."""
+    why = reason()
+    with rt().session() as s:
+        doc = visible_document(s, document_id)
+        if doc is None:
+            return not_found(f"document {document_id!r}")
+        if not why:
+            return _back(document_id, "Say why it may be ignored: the reason goes to the audit log.", "error"), 400
+        if doc.status != DocumentStatus.REJECTED:
+            return _back(document_id, f"Only a rejected document can be ignored; this one is {doc.status}.",
+                         "error"), 409
+        if s.get(DocumentResolution, document_id) is not None:
+            return _back(document_id, "This document is already resolved.", "error"), 409
+        s.add(DocumentResolution(document_id=document_id, kind="ignored", actor=principal().actor, reason=why,
+                                 at=utcnow()))
+        s.add(audit_entry(principal(), "document.ignore", document_id, reason=why, details={"via": "console"}))
+    return _back(document_id, "Ignored. It no longer counts as an open rejection.")
+
+
+@bp.post("/deliveries/<delivery_id>/replay")
+@allow(*OPERATORS)
+def replay(delivery_id: str):
+    """Replay one delivery under its same Idempotency-Key (a delivered one is left alone)."""
+    with rt().session() as s:
+        document_id = s.scalar(select(EventRecord.document_id).join(DeliveryRecord)
+                               .where(DeliveryRecord.id == delivery_id))
+        if document_id is None or visible_document(s, document_id) is None:
+            return not_found(f"delivery {delivery_id!r}")
+    why = reason()
+    if not why:
+        return _back(document_id, "Say why you replay it: the reason goes to the audit log.", "error"), 400
+    who = principal()
+    report = replay_delivery(rt(), delivery_id, audit=lambda s, report: s.add(audit_entry(  # in the replay's transaction
+        who, "delivery.replay", delivery_id, reason=why, details={**report.to_dict(), "via": "console"})))
+    if delivery_id in report.skipped:
+        return _back(document_id, f"Not replayed: {report.skipped[delivery_id]}.", "error"), 409
+    return _back(document_id, "Queued again under the same idempotency key.")
