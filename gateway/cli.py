@@ -59,6 +59,7 @@ def _serve(gw, stop: threading.Event) -> int:
     if stop.is_set():
         print("stopping before start-up finished (interrupted)", file=sys.stderr)
         return EXIT_OK
+    schemas = _schema_banner()  # its warnings (cXML not DTD-checked) come before the banner
     print("Supplier EDI Gateway is up.")
     print(f"  data directory   {s.home}")
     print(f"  database         {s.database_url}")
@@ -80,7 +81,7 @@ def _serve(gw, stop: threading.Event) -> int:
         print(f"  ERP              {s.erp_url}")
     print(f"  worker           pid {gw.worker.pid}")
     print("  partners         " + ", ".join(sorted(_runtime_partners(s))))
-    print(f"  XML schemas      {_schema_banner()}")
+    print(f"  XML schemas      {schemas}")
     print("Authorize a key:   gateway partners authorize demo ~/.ssh/id_ed25519.pub")
     print("Press Ctrl-C to stop.", flush=True)
     while not stop.wait(1):
