@@ -31,8 +31,8 @@ def as_005010(data: bytes) -> bytes:
 
 
 CASES = {
-    "997 for 004010": (BAD_QUANTITY, "997", ["AK3*PO1*9**8", "AK4*2**6*5O", "AK5*R*5", "AK9*R*1*1*0"]),
-    "999 for 005010": (as_005010(BAD_QUANTITY), "999", ["IK3*PO1*9**8", "IK4*2**6*5O", "IK5*R*5", "AK9*R*1*1*0"]),
+    "997 for 004010": (BAD_QUANTITY, "997", ["AK3*PO1*9**8", "AK4*2*330*6*5O", "AK5*R*5", "AK9*R*1*1*0"]),
+    "999 for 005010": (as_005010(BAD_QUANTITY), "999", ["IK3*PO1*9**8", "IK4*2*330*6*5O", "IK5*R*5", "AK9*R*1*1*0"]),
 }
 
 
@@ -70,7 +70,7 @@ def test_an_invalid_set_over_sftp_is_rejected_with_its_ack_and_findings(case, rt
     assert (tset["set_id"], tset["control_number"], tset["status"]) == ("855", "0001", "rejected")
     assert "PO102" in summary["reason"]
     assert {(f["code"], f["segment_id"], f["segment_index"], f["element"]) for f in tset["errors"]} == {
-        ("INVALID_CHARACTER", "PO1", 9, "PO102")}, tset["errors"]
+        ("INVALID_NUMERIC_VALUE", "PO1", 9, "PO102")}, tset["errors"]
     assert all(f["message"] for f in tset["errors"])
     assert detail["ack"]["kind"] == kind and detail["ack"]["status"] == "sent"
     assert detail["ack"]["text"] == ack_file.read_text()
