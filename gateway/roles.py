@@ -78,27 +78,42 @@ def check_maps() -> None:
     validate_all_maps()
 
 
-def preload(rt: Runtime) -> None:
+PROCESSING_QUEUES = frozenset({"process", "bulk"})  # the queues whose jobs validate and translate
+
+
+def preload(rt: Runtime, queue_names: tuple[str, ...] = (), *, schemas: bool = True) -> None:
     """Import and load what jobs use before the worker forks its work horses, so each
-    job starts warm (loading the translation maps alone takes about half a second)."""
+    job starts warm (loading the translation maps alone takes about half a second).
+
+    Only a worker that processes documents loads maps and schemas: building the five UBL
+    XSDs takes ~11 s, which a worker that only delivers (planning, notify) never needs.
+    ``schemas=False`` leaves each XSD to be built on first use instead (a worker that runs
+    jobs in its own process keeps it; a forking one would build it in every work horse)."""
     import gateway.processing.acks  # noqa: F401
-    import gateway.processing.service  # noqa: F401
     import gateway.routing.delivery  # noqa: F401
+
+    if queue_names and not PROCESSING_QUEUES & set(queue_names):
+        return
+    import gateway.processing.service  # noqa: F401
     from gateway.mapping.loader import BASE_MAPS_DIR
     from gateway.mapping.translator import cached_maps
-    from gateway.x12.structure import map_dir
+    from gateway.processing.structure import engine_name
     from gateway.xml.schemas import preload as preload_schemas
 
     for maps_dir in {None, *(p.maps_dir for p in rt.partners.values())}:
         cached_maps(maps_dir, BASE_MAPS_DIR)
-    map_dir("004010"), map_dir("005010")
-    preload_schemas()  # building one UBL XSD takes ~2.5 s
+    if engine_name() == "pyx12":  # the reference validator reads maps built from the tables
+        from gateway.x12.structure import map_dir
+
+        map_dir("004010"), map_dir("005010")
+    if schemas:
+        preload_schemas()  # building one UBL XSD takes ~2.5 s
     warm_x12_maps()
 
 
 def warm_x12_maps() -> None:
-    """Validate one small document of each set, so pyx12's parsed maps (cached per
-    process, ~0.16 s each to load) are in memory before the work horses fork."""
+    """Validate one small document of each set, so the compiled X12 tables (or, with the
+    pyx12 reference, its parsed maps, ~0.16 s each) are in memory before the work horses fork."""
     from gateway.processing.validate import check_x12
     from gateway.resources import sample_docs_dir
 
@@ -142,7 +157,7 @@ def run_worker(rt: Runtime, *, burst: bool = False, sweep_interval: float = 5.0,
         if sweeper:
             sweeping = subprocess.Popen([sys.executable, "-m", "gateway", "sweep", "--every", str(sweep_interval),
                                          "--exit-with-parent"])
-    preload(rt)
+    preload(rt, names, schemas=fork)  # in-process jobs build an XSD once, on the first UBL document
     worker_class = Worker if fork else SimpleWorker
     worker = worker_class([rt.queue(n) for n in names], connection=rt.redis, serializer=JSONSerializer,
                           maintenance_interval=60)

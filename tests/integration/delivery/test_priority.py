@@ -63,7 +63,7 @@ def test_a_slow_webhook_does_not_delay_the_erp_when_critical_queues_have_their_o
     try:
         procs.worker("--queues", ",".join(CRITICAL_QUEUES))
         procs.worker("--queues", ",".join(NON_CRITICAL_QUEUES))
-        wait_for(lambda: len(Worker.all(connection=rt.redis)) == 2, 30, what="both workers")
+        wait_for(lambda: len(Worker.all(connection=rt.redis)) == 2, 180, what="both workers")  # warm-up on a busy machine
         receive(rt, make_855(800), channel="sftp", filename="0.edi", partner_id="demo")
         wait_for(lambda: len(targets["erp"].posts) == 2, 30, what="the ERP posts")
         # the first notification is now in flight at the slow target (recorded as it arrives)
