@@ -20,7 +20,7 @@ from gateway.intake.receive import DocumentTooLarge, receive
 from gateway.processing.reprocess import NotReprocessable, reprocess
 from gateway.store.models import DeliveryRecord, Document, EventRecord
 from gateway.store.views import document_detail, document_summary, list_documents
-from gateway.web.auth import OPERATORS, READERS, audit, audit_entry, require
+from gateway.web.auth import OPERATORS, READERS, audit, audit_entry, document_for, require
 from gateway.web.body import BodyTooLarge, read_body
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -91,10 +91,7 @@ def content_disposition(filename: str) -> str:
 
 
 def _visible_document(s, document_id: str) -> Document | None:
-    doc = s.get(Document, document_id)
-    if doc is None or not g.principal.may_see(doc.partner_id):
-        return None
-    return doc
+    return document_for(s, g.principal, document_id)
 
 
 @bp.post("/documents")

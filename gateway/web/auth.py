@@ -83,6 +83,15 @@ def require(*roles: str):
     return wrap
 
 
+def document_for(s, principal: Principal, document_id: str):
+    """The document if ``principal`` may see it (a partner only its own), else None: the
+    one visibility rule the API and the console pages both answer 404 by."""
+    from gateway.store.models import Document
+
+    doc = s.get(Document, document_id)
+    return doc if doc is not None and principal.may_see(doc.partner_id) else None
+
+
 AUDIT_TARGET_CHARS = 160  # audit_log.target is String(160)
 
 

@@ -10,7 +10,7 @@ from flask import current_app, render_template, request
 from flask_login import current_user, login_required
 
 from gateway.store.models import Document
-from gateway.web.auth import OPERATORS, READERS, Principal, audit
+from gateway.web.auth import OPERATORS, READERS, Principal, audit, document_for
 
 STAFF = tuple(r for r in READERS if r != "partner")  # everyone but partners
 __all__ = ["OPERATORS", "READERS", "STAFF", "allow", "principal", "rt", "visible_document", "not_found"]
@@ -44,8 +44,7 @@ def allow(*roles: str):
 
 
 def visible_document(s, document_id: str) -> Document | None:
-    doc = s.get(Document, document_id)
-    return doc if doc is not None and principal().may_see(doc.partner_id) else None
+    return document_for(s, principal(), document_id)
 
 
 def not_found(what: str):
