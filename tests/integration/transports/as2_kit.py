@@ -185,7 +185,7 @@ class PartnerAs2Server:
                 return Response("", 200)
             if mdn.mdn_mode == "ASYNC":
                 threading.Thread(target=lambda: requests.post(mdn.mdn_url, data=mdn.content, headers=mdn.headers,
-                                                              timeout=10)).start()
+                                                              timeout=60)).start()
                 return Response("", 200)
             return Response(mdn.content, 200, headers=mdn.headers)
 
