@@ -90,17 +90,22 @@ def deliver(rt: Runtime, row_id: int) -> str:
         snapshot = SimpleNamespace(**{c: getattr(row, c) for c in ("partner_id", "message_id", "filename", "sha256")})
     try:
         msg = _build(rt, snapshot)
+        mic = f"{msg.mic.decode()}, {msg.digest_alg}" if msg.mic else None
+        if mic:  # kept before the POST: a partner may post its async MDN before our POST returns
+            with rt.session() as s:
+                s.get(As2Message, row_id).mic = mic
         response = requests.post(profile.as2.url, data=msg.content, headers=msg.headers, timeout=profile.as2.timeout)
     except Exception as exc:  # network, partner down, or a certificate problem on our side
         return _record(rt, row_id, attempts, d.config.max_attempts, ok=False, detail=f"send failed: {exc}")
     if response.status_code >= 300:
         return _record(rt, row_id, attempts, d.config.max_attempts, ok=False,
                        detail=f"partner answered HTTP {response.status_code}")
-    mic = f"{msg.mic.decode()}, {msg.digest_alg}" if msg.mic else None
     if msg.receiver.mdn_mode == "ASYNC":
         with rt.session() as s:
-            row = s.get(As2Message, row_id)
-            row.status, row.mic, row.detail = "awaiting-mdn", mic, "sent; waiting for the async MDN"
+            row = s.get(As2Message, row_id, with_for_update=True)
+            if row.status in FINAL:  # the async MDN came back before our POST returned
+                return row.status
+            row.status, row.detail = "awaiting-mdn", "sent; waiting for the async MDN"
         return "awaiting-mdn"
     if msg.receiver.mdn_mode is None:
         return _record(rt, row_id, attempts, d.config.max_attempts, ok=True, detail="sent (no MDN requested)", mic=mic)
@@ -114,7 +119,9 @@ def deliver(rt: Runtime, row_id: int) -> str:
 def _record(rt, row_id, attempts, max_attempts, *, ok, detail, mic=None, mdn=None, mdn_status=None,
             final_on_error=False) -> str:
     with rt.session() as s:
-        row = s.get(As2Message, row_id)
+        row = s.get(As2Message, row_id, with_for_update=True)
+        if row.status in FINAL:  # an async MDN settled it while this attempt was in flight
+            return row.status
         row.detail = detail
         row.mic = mic or row.mic
         if mdn is not None:

@@ -167,7 +167,9 @@ class PartnerAs2Server:
     """The partner's AS2 software: decrypts and verifies what we send, answers with a
     signed MDN (sync, or posted back to us for async)."""
 
-    def __init__(self, keys, our_cert: bytes, port: int | None = None):
+    def __init__(self, keys, our_cert: bytes, port: int | None = None, mdn_before_answer: bool = False):
+        """``mdn_before_answer``: post the async MDN back *before* answering our POST, as a
+        fast partner may (our POST has not returned when the MDN arrives)."""
         self.received: list[bytes] = []
         self.messages: list[Message] = []  # parsed, as the partner's software holds them
         org = Organization(as2_name="ACME-AS2", sign_key=keys.pair, decrypt_key=keys.pair, domain="partner.test")
@@ -182,6 +184,9 @@ class PartnerAs2Server:
                 self.received.append(msg.content)
                 self.messages.append(msg)
             if mdn is None:
+                return Response("", 200)
+            if mdn.mdn_mode == "ASYNC" and mdn_before_answer:
+                requests.post(mdn.mdn_url, data=mdn.content, headers=mdn.headers, timeout=60)
                 return Response("", 200)
             if mdn.mdn_mode == "ASYNC":
                 threading.Thread(target=lambda: requests.post(mdn.mdn_url, data=mdn.content, headers=mdn.headers,

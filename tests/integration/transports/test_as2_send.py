@@ -100,6 +100,27 @@ def test_async_mdn_comes_back_to_our_endpoint(tmp_path, keys, database_url):
         partner.stop()
 
 
+def test_an_async_mdn_that_arrives_before_our_post_returns_settles_the_message(tmp_path, keys, database_url):
+    """A fast partner posts its MDN while our POST is still open: the MDN is kept and the
+    message is delivered, not set back to awaiting-mdn by the returning POST (CI saw this)."""
+    partner = PartnerAs2Server(keys["acme"], keys["ours"].cert_pem, 0, mdn_before_answer=True)
+    rt = make_runtime(tmp_path / "home", _setup(tmp_path, keys, database_url, port=partner.server.server_port,
+                                                mdn="async"), database_url, None, [keys["ours"]])
+    ours = Server(rt)
+    try:
+        rt.settings = rt.settings.with_overrides(extra={**rt.settings.extra, "GATEWAY_AS2_MDN_URL": ours.url})
+        from gateway.transports import as2_profiles
+
+        as2_profiles._directories.clear()
+        where = send_to_partner(rt, "acme", "855.x12", ACK)
+        [row] = rows(rt)
+        assert (row.status, row.mdn_status) == ("delivered", "processed"), row.detail
+        assert where.endswith("(delivered)"), where
+    finally:
+        ours.stop()
+        partner.stop()
+
+
 def test_without_an_as2_url_the_sftp_outbound_folder_is_used(tmp_path, keys, database_url):
     rt = make_runtime(tmp_path / "home", _setup(tmp_path, keys, database_url, port=1), database_url, None,
                       [keys["ours"]])
