@@ -32,7 +32,8 @@ class Gateway:
 
 
 class Supplier:
-    """``answers``: (HTTP status, headers, body) per POST, in order; the last repeats."""
+    """``answers``: (HTTP status, headers, body) per POST, in order; the last repeats. A
+    header ``Content-Length: none`` sends the body without a length (ended by closing)."""
 
     def __init__(self, answers):
         self.answers, self.requests = list(answers), []
@@ -45,8 +46,10 @@ class Supplier:
                 status, headers, answer = supplier.answers[min(len(supplier.requests), len(supplier.answers)) - 1]
                 self.send_response(status)
                 for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(answer)))
+                    if k != "Content-Length":
+                        self.send_header(k, v)
+                if headers.get("Content-Length") != "none":
+                    self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
                 self.wfile.write(answer)
 

@@ -142,7 +142,9 @@ def test_a_redirect_is_not_followed(world):
     assert send_unsent(rt, utcnow() + timedelta(days=1), grace=timedelta(0)) == 0
 
 
-@pytest.mark.parametrize("world", [[(200, {}, b"<x>" + b"a" * 10_000 + b"</x>")]], indirect=True)
+@pytest.mark.parametrize("world", [[(200, {}, b"<x>" + b"a" * 10_000 + b"</x>")],
+                                   [(200, {"Content-Length": "none"}, b"<x>" + b"a" * 10_000 + b"</x>")]],
+                         indirect=True, ids=["declared", "undeclared"])
 def test_an_oversized_answer_is_not_read_and_counts_as_a_failed_attempt(world):
     rt, base, token, supplier = world
     answer = post_po(base, token, "erp-po-5")
