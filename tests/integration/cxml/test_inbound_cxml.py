@@ -185,3 +185,11 @@ def test_our_own_failure_is_500_not_the_partners_fault(world, monkeypatch):
     code, message = status(root)
     assert (answer.status_code, code) == (500, 500) and "our side" in message
     assert rt_documents_count(rt) == 0
+
+
+def test_openapi_describes_the_cxml_endpoint(world):
+    rt, base = world
+    spec = requests.get(f"{base}/openapi.json", timeout=60).json()
+    post_cxml = spec["paths"]["/cxml"]["post"]
+    assert post_cxml["security"] == [] and "SharedSecret" in post_cxml["summary"]
+    assert "cXML OrderRequest" in spec["paths"]["/api/v1/purchase-orders"]["post"]["summary"]
