@@ -33,8 +33,9 @@ def cmd_outbound_list(args) -> int:
         print(json.dumps({"outbound": rows, "ack_counts": counts}, indent=2))
         return EXIT_OK
     for r in rows:
+        ref = f"payloadID {r['payload_id']}" if r["format"] == "cxml" else f"ISA13 {r['interchange_control_number']}"
         print(f"{r['id']}  {r['partner_id']:<12} {r['transaction_set']} PO {r['po_number'] or '-':<14} "
-              f"ISA13 {r['interchange_control_number']}  {r['status']:<11} ack {r['ack_status']}")
+              f"{ref}  {r['status']:<11} ack {r['ack_status']}")
     print("ack states: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing sent yet"))
     return EXIT_OK
 

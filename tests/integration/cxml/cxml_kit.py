@@ -33,10 +33,11 @@ class Gateway:
 
 class Supplier:
     """``answers``: (HTTP status, headers, body) per POST, in order; the last repeats. A
-    header ``Content-Length: none`` sends the body without a length (ended by closing)."""
+    header ``Content-Length: none`` sends the body without a length (ended by closing);
+    ``X-Stall: <seconds>`` waits that long before answering."""
 
     def __init__(self, answers):
-        self.answers, self.requests = list(answers), []
+        self.answers, self.requests, self.released = list(answers), [], threading.Event()
         supplier = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -44,6 +45,8 @@ class Supplier:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 supplier.requests.append((self.path, dict(self.headers.items()), body))
                 status, headers, answer = supplier.answers[min(len(supplier.requests), len(supplier.answers)) - 1]
+                if "X-Stall" in headers:
+                    supplier.released.wait(float(headers["X-Stall"]))
                 self.send_response(status)
                 for k, v in headers.items():
                     if k != "Content-Length":
@@ -61,6 +64,7 @@ class Supplier:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self):
+        self.released.set()
         self.server.shutdown()
 
 
@@ -68,4 +72,4 @@ def cxml_profile(order_url: str | None) -> dict:
     """The demo partner's ``cxml:`` block for these tests (the secret read from SECRET_ENV)."""
     return {"order_url": order_url, "from": {"domain": "NetworkId", "identity": "BUYERCO"},
             "to": {"domain": "NetworkId", "identity": "ACMESUPPLY"}, "shared_secret_env": SECRET_ENV,
-            "timeout": 10, "max_attempts": 3, "max_response_bytes": 4096}
+            "timeout": 2, "max_attempts": 3, "max_response_bytes": 4096}

@@ -102,12 +102,24 @@ def rt_documents_count(rt) -> int:
 
 
 def test_a_partner_without_a_cxml_block_cannot_post(rt, tmp_path, monkeypatch):
-    gateway = Gateway(rt)  # the demo profile as shipped: its xml ids are known, but no cxml: secret
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    rt2 = with_partner_settings(rt, monkeypatch, tmp_path, cxml=None)  # its xml ids are known, but no cxml: secret
+    gateway = Gateway(rt2)
+    try:
+        answer, root = post(gateway.url, signed(CONFIRMATION))
+    finally:
+        gateway.stop()
+    assert status(root)[0] == 401 and rt_documents_count(rt2) == 0
+
+
+def test_the_demo_partner_posts_with_the_secret_from_its_environment_variable(rt, monkeypatch):
+    monkeypatch.setenv("GATEWAY_DEMO_CXML_SECRET", "not-a-real-secret")  # what the sample documents carry
+    gateway = Gateway(rt)
     try:
         answer, root = post(gateway.url, CONFIRMATION)
     finally:
         gateway.stop()
-    assert status(root)[0] == 401 and rt_documents_count(rt) == 0
+    assert status(root)[0] == 200, status(root)
 
 
 def test_malformed_xml_and_hostile_xml_are_400_and_no_entity_is_expanded(world):

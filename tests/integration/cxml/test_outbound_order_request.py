@@ -154,6 +154,16 @@ def test_an_oversized_answer_is_not_read_and_counts_as_a_failed_attempt(world):
     assert row.status == "send_failed" and "4096" in row.last_error and row.ack_status == "awaiting"
 
 
+@pytest.mark.parametrize("world", [[(200, {"X-Stall": "120"}, cxml_response(200, "OK"))]], indirect=True)
+def test_a_supplier_that_does_not_answer_in_time_is_a_failed_attempt(world):
+    rt, base, token, supplier = world  # cxml.timeout is 2 s; the supplier would answer after 120 s
+    answer = post_po(base, token, "erp-po-7")
+    assert answer.status_code == 503, answer.text
+    [outbound_id] = [r[0] for r in _ids(rt)]
+    row = _row(rt, outbound_id)
+    assert row.status == "send_failed" and "Timeout" in row.last_error and row.ack_status == "awaiting"
+
+
 def test_a_po_the_dtd_would_refuse_is_not_recorded_or_sent(world):
     rt, base, token, supplier = world
     payload = {**PO, "lines": [{k: v for k, v in line.items() if k != "vendor_part"} for line in PO["lines"]]}
