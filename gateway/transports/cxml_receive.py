@@ -51,7 +51,7 @@ security = logging.getLogger("gateway.security")
 STATUS_TEXT = {200: "OK", 201: "Accepted", 400: "Bad Request", 401: "Unauthorized", 406: "Not Acceptable",
                409: "Conflict", 413: "Request Entity Too Large", 500: "Internal Server Error"}
 SECRET_PLACEHOLDER = b"[redacted by the gateway]"
-_SECRET = re.compile(rb"(<SharedSecret\b[^>]*>)(.*?)(</SharedSecret\s*>)", re.DOTALL)
+_SECRET = re.compile(rb"(<SharedSecret\b[^>]*(?<!/)>)(.*?)(</SharedSecret\s*>)", re.DOTALL)
 _FILENAME_SAFE = re.compile(r"[^A-Za-z0-9._@-]+")
 # the rejection's first finding -> the cXML status that says why
 REJECTION_STATUS = {XmlErrorCode.UNSUPPORTED_DOCUMENT.name: 406, XmlErrorCode.NOT_CXML_OR_UBL.name: 406,
@@ -125,8 +125,9 @@ def _without_secret(data: bytes) -> bytes | None:
         check = parse_document(stored, max_bytes=len(stored) + 1)
     except XmlRejected:
         return None
-    if any((c.text or "").encode() != SECRET_PLACEHOLDER for c in check.iter("SharedSecret")):
-        return None
+    for element in check.iter("SharedSecret"):  # each is the placeholder, or was empty
+        if len(element) or (element.text or "").encode() not in (SECRET_PLACEHOLDER, b""):
+            return None
     return stored
 
 
