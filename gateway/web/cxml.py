@@ -19,7 +19,7 @@ _RESPONSE = {"content": {"text/xml": {"schema": {"type": "string", "description"
 OPENAPI_PATHS = {"/cxml": {"post": {
     "security": [],
     "summary": "a partner posts a cXML document (ConfirmationRequest, ShipNoticeRequest, InvoiceDetailRequest, "
-               "OrderRequest), authenticated by its shared secret in Header/Sender/Credential/SharedSecret; stored, "
+               "OrderRequest; a ProfileRequest is answered with a ProfileResponse), authenticated by its shared secret in Header/Sender/Credential/SharedSecret; stored, "
                "processed and answered with a cXML Response whose Status code says why: 200 accepted (or a "
                "duplicate), 201 stored and being processed, 400 not readable or not valid, 401 unknown sender or "
                "wrong secret, 406 a kind not taken, 409 payloadID reused for other content, 413 too large, "
@@ -42,5 +42,5 @@ def cxml_receive():
     except BodyTooLarge as exc:
         reply = CxmlReply(413, 413, f"cXML documents: {exc}")
     else:
-        reply = handle_cxml(rt, body, remote=request.remote_addr or "?")
+        reply = handle_cxml(rt, body, remote=request.remote_addr or "?", endpoint_url=request.base_url)
     return Response(reply.body(), reply.http_status, content_type=CONTENT_TYPE)

@@ -134,16 +134,31 @@ def test_malformed_xml_and_hostile_xml_are_400_and_no_entity_is_expanded(world):
     assert rt_documents_count(rt) == 0
 
 
+def with_request(doc: bytes, request: bytes) -> bytes:
+    start, end = doc.index(b"<ConfirmationRequest>"), doc.index(b"</ConfirmationRequest>") + 22
+    return doc[:start] + request + doc[end:]
+
+
 def test_a_document_kind_we_do_not_take_is_406_and_kept(world):
     rt, base = world
-    profile = signed(CONFIRMATION).replace(
-        CONFIRMATION[CONFIRMATION.index(b"<ConfirmationRequest>"):CONFIRMATION.index(b"</ConfirmationRequest>") + 22],
-        b"<ProfileRequest/>")
-    answer, root = post(base, profile)
+    answer, root = post(base, with_request(signed(CONFIRMATION), b'<StatusUpdateRequest><Status code="200" '
+                                                                 b'text="OK"/></StatusUpdateRequest>'))
     code, message = status(root)
     assert code == 406 and "not taken" in message
     [doc] = documents(rt)
     assert doc.status == "rejected"
+
+
+def test_a_profile_request_is_answered_with_what_we_take_and_where(world):
+    rt, base = world
+    answer, root = post(base, with_request(signed(CONFIRMATION), b"<ProfileRequest/>"))
+    assert status(root)[0] == 200
+    transactions = {t.get("requestName"): t.findtext("URL") for t in root.iter("Transaction")}
+    assert transactions == {name: f"{base}/cxml" for name in (
+        "OrderRequest", "ConfirmationRequest", "ShipNoticeRequest", "InvoiceDetailRequest")}
+    assert rt_documents_count(rt) == 0  # no business content: nothing stored
+    answer, root = post(base, with_request(signed(CONFIRMATION, "wrong"), b"<ProfileRequest/>"))
+    assert status(root)[0] == 401 and root.find(".//ProfileResponse") is None
 
 
 def test_an_invalid_document_is_400_with_the_finding(world):
