@@ -50,10 +50,11 @@ def post_cxml(rt: Runtime, outbound_id: str) -> str:
     settings = rt.partners[partner_id].cxml
     try:
         if settings is None or not settings.order_url:
-            raise SecretUnavailable(f"partner {partner_id} has no cxml.order_url any more")
+            raise RuntimeError(f"partner {partner_id} has no cxml.order_url any more")
         data = with_secret(rt.blobs.get(sha), settings.shared_secret.read())
-    except Exception as exc:  # our configuration (secret unset, profile changed): kept, retried, said so
-        _failed(rt, outbound_id, attempts, settings, f"our side: {exc}")
+    except (SecretUnavailable, RuntimeError, OSError) as exc:  # our configuration: kept, retried, said so
+        if _failed(rt, outbound_id, attempts, settings, f"our side: {exc}") == "failed":
+            return "failed"
         raise SendFailed(f"{outbound_id} is recorded but could not be sent: {exc}") from None
     try:
         http_status, body = _post(settings, data)

@@ -171,3 +171,16 @@ def test_a_po_the_dtd_would_refuse_is_not_recorded_or_sent(world):
     assert answer.status_code == 422, answer.text
     assert "SupplierPartID" in answer.json()["error"] and "vendor_part" in answer.json()["error"]
     assert supplier.requests == [] and _ids(rt) == []
+
+
+def test_our_unset_secret_keeps_the_order_unsent_and_says_whose_fault_it_is(world, monkeypatch):
+    rt, base, token, supplier = world
+    monkeypatch.delenv(SECRET_ENV)
+    answer = post_po(base, token, "erp-po-8")
+    assert answer.status_code == 503 and SECRET_ENV in answer.json()["error"], answer.text
+    [outbound_id] = [r[0] for r in _ids(rt)]
+    row = _row(rt, outbound_id)
+    assert row.status == "send_failed" and row.last_error.startswith("our side:") and supplier.requests == []
+    monkeypatch.setenv(SECRET_ENV, SECRET)  # the operator sets it: the next pass sends it
+    assert send_unsent(rt, row.next_attempt_at + timedelta(seconds=1), grace=timedelta(0)) == 1
+    assert _row(rt, outbound_id).ack_status == "accepted" and len(supplier.requests) == 1
