@@ -9,10 +9,13 @@ Order of work:
    ids), and ``Header/Sender/Credential/SharedSecret`` must equal its ``cxml`` shared
    secret (constant-time compare). Unknown sender or wrong secret: 401, logged on
    ``gateway.security``, nothing stored or processed;
-3. store: the bytes, with the SharedSecret's text replaced by a placeholder (a secret
+3. a ``ProfileRequest`` (what do you take, and where?) is answered with a
+   ``ProfileResponse``: each request we take, at this endpoint's URL; not stored, it
+   carries no business content;
+4. store: the bytes, with the SharedSecret's text replaced by a placeholder (a secret
    is no business content, and stored documents are shown to support and the partner),
    as a ``documents`` row, before anything is answered;
-4. process at once, through the same pipeline as every other channel
+5. process at once, through the same pipeline as every other channel
    (:func:`gateway.processing.service.process`: kind, DTD when configured, partner,
    duplicates, test data, map, events and deliveries), and answer from its outcome:
    200 accepted (and 200 again for the same bytes: a duplicate, nothing delivered
@@ -42,7 +45,7 @@ from gateway.domain.status import DocumentStatus
 from gateway.store.models import Document
 from gateway.xml.findings import XmlErrorCode, XmlRejected
 from gateway.xml.identity import describe, identify
-from gateway.xml.kind import DocumentKind
+from gateway.xml.kind import SUPPORTED, DocumentKind
 from gateway.xml.parse import parse_document
 
 log = logging.getLogger("gateway.cxml")
@@ -64,20 +67,27 @@ class CxmlReply:
     code: int  # the cXML Status code
     message: str
     document_id: str | None = None
+    profile_url: str | None = None  # a ProfileResponse naming this URL for each kind we take
 
     def body(self, now: datetime | None = None) -> bytes:
-        return response_document(self.code, self.message, now=now)
+        return response_document(self.code, self.message, now=now, profile_url=self.profile_url)
 
 
-def response_document(code: int, message: str, *, now: datetime | None = None) -> bytes:
-    """A cXML ``Response`` with its Status (sans-IO)."""
+def response_document(code: int, message: str, *, now: datetime | None = None,
+                      profile_url: str | None = None) -> bytes:
+    """A cXML ``Response`` with its Status (sans-IO); with ``profile_url``, the
+    ProfileResponse that answers a ProfileRequest: each request we take, posted there."""
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     root = etree.Element("cXML", payloadID=f"{now:%Y%m%d%H%M%S}.{uuid.uuid4().hex}@gateway.cxml",
                          timestamp=now.isoformat())
     root.set("{http://www.w3.org/XML/1998/namespace}lang", "en-US")
-    status = etree.SubElement(etree.SubElement(root, "Response"), "Status", code=str(code),
-                              text=STATUS_TEXT.get(code, "Error"))
-    status.text = message[:2000]
+    response = etree.SubElement(root, "Response")
+    status = etree.SubElement(response, "Status", code=str(code), text=STATUS_TEXT.get(code, "Error"))
+    status.text = message[:2000] or None
+    if profile_url is not None:
+        profile = etree.SubElement(response, "ProfileResponse", effectiveDate=now.isoformat())
+        for name in SUPPORTED["cxml"]:
+            etree.SubElement(etree.SubElement(profile, "Transaction", requestName=name), "URL").text = profile_url
     return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8",
                           doctype='<!DOCTYPE cXML SYSTEM "http://xml.cxml.org/schemas/cXML/1.2.063/cXML.dtd">')
 
@@ -86,8 +96,10 @@ def _reply(code: int, message: str, document_id: str | None = None, http_status:
     return CxmlReply(http_status, code, message, document_id)
 
 
-def handle_cxml(rt: Runtime, data: bytes, *, remote: str = "?") -> CxmlReply:
-    """Authenticate, store, process and answer one posted cXML document."""
+def handle_cxml(rt: Runtime, data: bytes, *, remote: str = "?", endpoint_url: str | None = None) -> CxmlReply:
+    """Authenticate, store, process and answer one posted cXML document. A ProfileRequest
+    (a partner asking what we take, and where) is answered with a ProfileResponse naming
+    ``endpoint_url``, and not stored: it carries no business content."""
     try:
         root = parse_document(data, max_bytes=rt.settings.max_document_bytes)
     except XmlRejected as exc:
@@ -112,6 +124,12 @@ def handle_cxml(rt: Runtime, data: bytes, *, remote: str = "?") -> CxmlReply:
         security.warning("cXML from %s as partner %s refused: %s", remote, partner.id,
                          "wrong SharedSecret" if given else "no SharedSecret in Header/Sender/Credential")
         return _reply(401, "Unauthorized: the Sender credential's SharedSecret is missing or wrong")
+    request = root.find("Request")
+    if request is not None and [c.tag for c in request if isinstance(c.tag, str)][:1] == ["ProfileRequest"]:
+        if endpoint_url is None:
+            return _reply(406, "ProfileRequest is not answered here")
+        log.info("cXML ProfileRequest from partner %s answered", partner.id)
+        return CxmlReply(200, 200, "", profile_url=endpoint_url)
     stored = _without_secret(data)
     if stored is None:
         return _reply(400, "the SharedSecret could not be kept out of storage: send the document in UTF-8")
