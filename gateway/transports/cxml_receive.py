@@ -19,7 +19,8 @@ Order of work:
    (:func:`gateway.processing.service.process`: kind, DTD when configured, partner,
    duplicates, test data, map, events and deliveries), and answer from its outcome:
    200 accepted (and 200 again for the same bytes: a duplicate, nothing delivered
-   twice), 201 stored but processed later, 400 invalid with the finding, 406 a document
+   twice), 201 stored and processed by a worker (a document over the bulk threshold,
+   or one a worker took first), 400 invalid with the finding, 406 a document
    kind we do not take, 409 a payloadID already used for other content, 500 our own
    failure (the document is kept and processed by a worker; sending it again is safe).
 
@@ -111,7 +112,7 @@ def handle_cxml(rt: Runtime, data: bytes, *, remote: str = "?", endpoint_url: st
         return _reply(400, f"not a cXML document: the root element is {etree.QName(root).localname!r}")
     partner, ids = identify(rt.partners, root, DocumentKind("cxml", "cXML", None))
     if partner is None or partner.cxml is None:
-        security.warning("cXML from %s refused: %s", remote, f"no partner takes cXML as {describe(ids)}"[:300])
+        security.warning("cXML from %s refused: no partner takes cXML as %r", remote, describe(ids)[:300])
         return _reply(401, "Unauthorized: the From/Sender credential names no partner that sends us cXML")
     try:
         expected = partner.cxml.shared_secret.read()
@@ -156,13 +157,16 @@ def _store_and_process(rt: Runtime, partner_id: str, root: etree._Element, data:
     request = root.find("Request")
     kind = next((c.tag for c in request if isinstance(c.tag, str)), "cXML") if request is not None else "cXML"
     name = _FILENAME_SAFE.sub("_", f"{kind}_{root.get('payloadID') or 'no-payloadID'}")[:200] + ".xml"
+    big = len(data) > rt.settings.bulk_threshold_bytes  # minutes of work: a worker's, not this request's
     try:
-        receipt = receive(rt, data, channel="cxml", filename=name, partner_id=partner_id, enqueue=False)
+        receipt = receive(rt, data, channel="cxml", filename=name, partner_id=partner_id, enqueue=big)
     except Exception:
         log.exception("cXML from partner %s could not be stored", partner_id)
         return _reply(500, "our side could not store the document; nothing was kept; send it again later",
                       http_status=500)
     doc_id = receipt.document_id
+    if big:
+        return _reply(201, f"stored as {doc_id}; it is processed by a worker (a large document)", doc_id)
     try:
         status = process(rt, doc_id)
     except Exception as exc:

@@ -220,3 +220,15 @@ def test_openapi_describes_the_cxml_endpoint(world):
     post_cxml = spec["paths"]["/cxml"]["post"]
     assert post_cxml["security"] == [] and "SharedSecret" in post_cxml["summary"]
     assert "cXML OrderRequest" in spec["paths"]["/api/v1/purchase-orders"]["post"]["summary"]
+
+
+def test_a_large_document_is_201_and_processed_by_a_worker(world, erp_receiver):
+    rt, base = world
+    rt.settings = rt.settings.with_overrides(bulk_threshold_bytes=1024)  # the sample is about 2 KB
+    answer, root = post(base, signed(CONFIRMATION))
+    code, message = status(root)
+    [doc] = documents(rt)
+    assert (code, doc.status) == (201, "received") and doc.id in message
+    drain(rt)
+    [doc] = documents(rt)
+    assert doc.status == "accepted" and erp_receiver.posts
