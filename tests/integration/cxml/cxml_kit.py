@@ -4,6 +4,8 @@ every request it got."""
 
 from __future__ import annotations
 
+import ssl
+import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -36,7 +38,7 @@ class Supplier:
     header ``Content-Length: none`` sends the body without a length (ended by closing);
     ``X-Stall: <seconds>`` waits that long before answering."""
 
-    def __init__(self, answers):
+    def __init__(self, answers, tls_dir=None):
         self.answers, self.requests, self.released = list(answers), [], threading.Event()
         supplier = self
 
@@ -60,7 +62,17 @@ class Supplier:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/cxml/orders"
+        scheme = "http"
+        if tls_dir is not None:  # HTTPS with a self-signed certificate no CA vouches for
+            key, cert = tls_dir / "supplier.key", tls_dir / "supplier.crt"
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                            "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key),
+                            "-out", str(cert)], check=True, capture_output=True, timeout=60)
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(cert, key)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_port}/cxml/orders"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self):

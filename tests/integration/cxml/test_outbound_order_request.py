@@ -28,7 +28,8 @@ OK = (200, {"Content-Type": "text/xml"}, cxml_response(200, "OK"))
 
 @pytest.fixture
 def world(rt, tmp_path, monkeypatch, request):
-    supplier = Supplier(getattr(request, "param", [OK]))
+    param = getattr(request, "param", [OK])
+    supplier = Supplier([OK], tls_dir=tmp_path) if param == "self-signed" else Supplier(param)
     monkeypatch.setenv(SECRET_ENV, SECRET)
     rt2 = with_partner_settings(rt, monkeypatch, tmp_path, cxml=cxml_profile(supplier.url))
     gateway = Gateway(rt2)
@@ -184,3 +185,14 @@ def test_our_unset_secret_keeps_the_order_unsent_and_says_whose_fault_it_is(worl
     monkeypatch.setenv(SECRET_ENV, SECRET)  # the operator sets it: the next pass sends it
     assert send_unsent(rt, row.next_attempt_at + timedelta(seconds=1), grace=timedelta(0)) == 1
     assert _row(rt, outbound_id).ack_status == "accepted" and len(supplier.requests) == 1
+
+
+@pytest.mark.parametrize("world", ["self-signed"], indirect=True)
+def test_a_supplier_certificate_no_ca_vouches_for_is_refused(world):
+    rt, base, token, supplier = world
+    assert supplier.url.startswith("https://")
+    answer = post_po(base, token, "erp-po-9")
+    assert answer.status_code == 503, answer.text
+    [outbound_id] = [r[0] for r in _ids(rt)]
+    row = _row(rt, outbound_id)
+    assert row.status == "send_failed" and "SSLError" in row.last_error and supplier.requests == []
