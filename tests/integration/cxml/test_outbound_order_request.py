@@ -13,7 +13,7 @@ import requests
 from cxml_kit import SECRET, SECRET_ENV, Gateway, Supplier, cxml_profile, cxml_response
 from lxml import etree
 from sqlalchemy import func, select
-from support import drain, with_partner_settings
+from support import CORPUS, drain, with_partner_settings
 
 from gateway.outbound.cxml_check import cxml_errors
 from gateway.outbound.send import send_unsent
@@ -196,3 +196,14 @@ def test_a_supplier_certificate_no_ca_vouches_for_is_refused(world):
     [outbound_id] = [r[0] for r in _ids(rt)]
     row = _row(rt, outbound_id)
     assert row.status == "send_failed" and "SSLError" in row.last_error and supplier.requests == []
+
+
+@pytest.mark.skipif(not (CORPUS / "schemas" / "cxml").is_dir(), reason="no cXML DTDs on this machine (not shipped)")
+def test_with_the_real_dtd_configured_an_order_it_refuses_is_not_sent(world, monkeypatch):
+    rt, base, token, supplier = world
+    monkeypatch.setenv("GATEWAY_SCHEMA_DIR", str(CORPUS / "schemas"))
+    answer = post_po(base, token, "erp-po-10", {**PO, "purpose": "information_copy"})  # no cXML order type
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["code"] == "DTD_INVALID" and "information_copy" in answer.json()["error"]
+    assert supplier.requests == [] and _ids(rt) == []
+    assert post_po(base, token, "erp-po-11").status_code == 201  # a good one passes the same DTD

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from lxml import etree
+from support import CORPUS
 
 from gateway.domain.partner import CxmlSettings, SharedSecretRef
 from gateway.mapping import SourceContext, translate_bytes
@@ -24,6 +25,9 @@ from gateway.outbound.cxml_envelope import (
 )
 from gateway.outbound.cxml_map import load_cxml_map, render_cxml
 from gateway.outbound.reverse_map import ReverseMapError, outbound_maps_dir
+from gateway.xml.check import check_xml
+
+SCHEMAS = CORPUS / "schemas"  # the real cXML DTDs, where this machine has them
 
 NOW = datetime(2026, 12, 2, 8, 30, tzinfo=UTC)
 SETTINGS = CxmlSettings(from_=("NetworkId", "BUYERCO"), to=("NetworkId", "ACMESUPPLY"),
@@ -72,6 +76,13 @@ def test_each_case_makes_a_document_the_dtd_allows(document, source, expected):
     assert data.startswith(b"<?xml version='1.0' encoding='UTF-8'?>\n<!DOCTYPE cXML SYSTEM "
                            b'"http://xml.cxml.org/schemas/cXML/1.2.063/cXML.dtd">')
     assert root.findtext("Header/Sender/Credential/SharedSecret") == SECRET_PLACEHOLDER
+
+
+@pytest.mark.skipif(not (SCHEMAS / "cxml").is_dir(), reason=f"no cXML DTDs at {SCHEMAS} (they are not shipped)")
+@pytest.mark.parametrize(("document", "source", "expected"), CASES)
+def test_each_case_is_valid_against_the_real_cxml_dtd(document, source, expected):
+    check = check_xml(_document(_payload(source)), SCHEMAS)
+    assert (check.schema, check.findings) == ("cxml/1.2.063/cXML.dtd", [])
 
 
 def _compact(value):
