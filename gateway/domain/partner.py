@@ -221,8 +221,8 @@ class SharedSecretRef:
 
 @dataclass(frozen=True)
 class CxmlSettings:
-    """A partner that speaks cXML: where our OrderRequests go (``order_url``; None: we send
-    it none) and the credentials in their Header. The shared secret is the partner's
+    """A partner that speaks cXML: where our OrderRequests go (``order_url``; None: its POs
+    go as X12 850s on its other channel) and the credentials in their Header. The shared secret is the partner's
     and ours both ways: it goes in the Sender credential of what we send, and the
     partner's documents posted to ``/cxml`` must carry it."""
 
