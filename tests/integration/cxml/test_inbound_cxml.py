@@ -22,6 +22,7 @@ SAMPLES = REPO / "sample_docs" / "cxml"
 CONFIRMATION = (SAMPLES / "ConfirmationRequest_acme_po_4500012360.xml").read_bytes()
 ASN = (SAMPLES / "ShipNoticeRequest_acme_sh-77060.xml").read_bytes()
 INVOICE = (SAMPLES / "InvoiceDetailRequest_acme_inv-88060.xml").read_bytes()
+ORDER = (SAMPLES / "OrderRequest_acme_po_ac-9001.xml").read_bytes()  # when we are the supplier
 SAMPLE_SECRET = b"<SharedSecret>not-a-real-secret</SharedSecret>"
 
 
@@ -56,8 +57,8 @@ def documents(rt) -> list[Document]:
         return rows
 
 
-@pytest.mark.parametrize("sample", [CONFIRMATION, ASN, INVOICE], ids=["ConfirmationRequest", "ShipNoticeRequest",
-                                                                       "InvoiceDetailRequest"])
+@pytest.mark.parametrize("sample", [CONFIRMATION, ASN, INVOICE, ORDER], ids=[
+    "ConfirmationRequest", "ShipNoticeRequest", "InvoiceDetailRequest", "OrderRequest"])
 def test_a_partners_document_is_stored_without_its_secret_accepted_and_delivered(world, erp_receiver, sample):
     rt, base = world
     answer, root = post(base, signed(sample))
