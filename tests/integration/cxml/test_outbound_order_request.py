@@ -5,6 +5,7 @@ cXML Response. SQLite and PostgreSQL; real Redis and worker for the ERP deliveri
 from __future__ import annotations
 
 import json
+from argparse import Namespace
 from datetime import timedelta
 from pathlib import Path
 
@@ -132,15 +133,23 @@ def _ids(rt):
         return s.execute(select(OutboundDocument.id)).all()
 
 
-@pytest.mark.parametrize("world", [[(302, {"Location": "http://127.0.0.1:9/elsewhere"}, b"")]], indirect=True)
-def test_a_redirect_is_not_followed(world):
+@pytest.mark.parametrize("world", [[(302, {"Location": "http://127.0.0.1:9/elsewhere"}, b""), OK]], indirect=True)
+def test_a_redirect_is_not_followed_and_the_operator_resends_once_it_is_fixed(world, capsys):
     rt, base, token, supplier = world
     answer = post_po(base, token, "erp-po-4")
     assert answer.status_code == 201, answer.text
     assert (answer.json()["status"], answer.json()["response_code"]) == ("failed", 302)
     assert "redirects are not followed" in answer.json()["last_error"]
     assert len(supplier.requests) == 1
-    assert send_unsent(rt, utcnow() + timedelta(days=1), grace=timedelta(0)) == 0
+    assert send_unsent(rt, utcnow() + timedelta(days=1), grace=timedelta(0)) == 0  # failed: not retried
+
+    from gateway.cli_outbound import cmd_outbound_resend  # the partner fixed its side
+
+    assert cmd_outbound_resend(Namespace(id=answer.json()["id"], reason="ACME fixed its URL")) == 0
+    resent = json.loads(capsys.readouterr().out)
+    assert (resent["status"], resent["ack_status"], resent["attempts"]) == ("sent", "accepted", 1)
+    assert [_payload_id(b) for _, _, b in supplier.requests] == [resent["payload_id"]] * 2
+    assert cmd_outbound_resend(Namespace(id=resent["id"], reason="again")) == 1  # sent: never twice by hand
 
 
 @pytest.mark.parametrize("world", [[(200, {}, b"<x>" + b"a" * 10_000 + b"</x>")],
