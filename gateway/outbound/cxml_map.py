@@ -152,10 +152,12 @@ def _element(r: _Render, item: dict, scope: Any, prefix: str, parent: etree._Ele
     for attr, value_spec in (spec.get("attributes") or {}).items():
         value, from_data = _value(r, value_spec, scope, prefix, f"{name}/@{attr}")
         if value:
+            _xml_safe(value, prefix, value_spec, f"{name}/@{attr}")
             element.set(_qname(attr), value)
         has_data = has_data or from_data
     if "text" in spec:
         value, from_data = _value(r, spec["text"], scope, prefix, name)
+        _xml_safe(value, prefix, spec["text"], name)
         element.text = value or None
         has_data = has_data or from_data
     for child in spec.get("children") or []:
@@ -163,6 +165,14 @@ def _element(r: _Render, item: dict, scope: Any, prefix: str, parent: etree._Ele
     if has_data or spec.get("always"):
         parent.append(element)
     return has_data
+
+
+def _xml_safe(value: str, prefix: str, spec: Any, where: str) -> None:
+    """XML 1.0 cannot carry NUL or most control characters: refused, naming the field."""
+    if any((ord(c) < 0x20 and c not in "\t\n\r") or 0xD800 <= ord(c) <= 0xDFFF or ord(c) in (0xFFFE, 0xFFFF)
+           for c in value):
+        field_name = prefix + str(spec.get("from")) if isinstance(spec, dict) else where
+        raise ReverseMapError(f"{field_name}: {value[:40]!r} holds a character XML cannot carry (for {where})")
 
 
 def _qname(name: str) -> str:

@@ -112,6 +112,17 @@ def test_a_field_the_order_request_has_no_place_for_is_refused_not_dropped():
         render_cxml(load_cxml_map("OrderRequest"), payload)
 
 
+@pytest.mark.parametrize("value", ["NUL\x00", "bell\x07", "esc\x1b[0m"])
+def test_a_value_xml_cannot_carry_is_refused_not_altered(value):
+    payload = _payload(CASES[0].values[1])
+    payload["lines"][0]["description"] = value
+    with pytest.raises(ReverseMapError, match=r"lines\.0\.description: .* a character XML cannot carry"):
+        render_cxml(load_cxml_map("OrderRequest"), payload)
+    payload["lines"][0]["description"] = "caf\u00e9 \u2013 tab\there"  # any other Unicode is carried as it is
+    element = render_cxml(load_cxml_map("OrderRequest"), payload)
+    assert element.find("ItemOut/ItemDetail/Description").text == "caf\u00e9 \u2013 tab\there"
+
+
 @pytest.mark.parametrize(("change", "finding"), [
     (lambda p: p.pop("bill_to"), "OrderRequestHeader requires a BillTo element (from the payload's bill_to)"),
     (lambda p: p.pop("total_amount"), "Total[1]/Money[1]: Money must not be empty (from the payload's currency and "
