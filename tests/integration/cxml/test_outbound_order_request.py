@@ -80,6 +80,12 @@ def test_an_order_request_is_posted_once_with_the_secret_and_the_suppliers_200_a
         assert s.scalar(select(func.count()).select_from(OutboundDocument)) == 1
     assert SECRET.encode() not in stored  # what we keep never holds the secret
     assert stored.replace(b"[shared secret: written when sent]", SECRET.encode()) == body
+    auth = {"Authorization": f"Bearer {token}"}  # found and downloaded like any document
+    shown = requests.get(f"{base}/api/v1/documents/{sent['id']}", headers=auth, timeout=60)
+    raw = requests.get(f"{base}/api/v1/documents/{sent['id']}/raw", headers=auth, timeout=60)
+    assert shown.status_code == 200 and shown.json()["channel"] == "outbound" and raw.content == stored
+    listed = requests.get(f"{base}/api/v1/purchase-orders/outbound/{sent['id']}", headers=auth, timeout=60).json()
+    assert (listed["response_code"], listed["payload_id"], listed["format"]) == (200, sent["payload_id"], "cxml")
     drain(rt)
     posted = {p["body"]["type"]: p["body"] for p in erp_receiver.posts}
     assert posted["purchase_order.issued"]["payload"] == PO
