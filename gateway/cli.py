@@ -74,6 +74,7 @@ def _serve(gw, stop: threading.Event) -> int:
     if gw.folder is not None:
         print(f"  watched folder   {gw.folder.settings.root}/<partner>/")
     print(f"  HTTP             http://{s.host}:{gw.http.port}/healthz   /metrics")
+    print(f"  cXML             http://{s.host}:{gw.http.port}/cxml   (partners with a cxml: block in partner.yaml)")
     print(f"  console          http://{s.host}:{gw.http.port}/   (an account: gateway users create NAME --role support)")
     if gw.demo_erp:
         print(f"  demo ERP         http://{s.host}:{gw.http.port}/demo/erp   (no GATEWAY_ERP_URL: events are posted here)")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
@@ -97,6 +97,29 @@ class _CxmlCredentialSchema(Schema):
     identity = fields.String(required=True, validate=validate.Length(min=1, max=128))
 
 
+class _CxmlSchema(Schema):
+    """``cxml``: a partner that speaks cXML over HTTP (see :class:`CxmlSettings`)."""
+
+    order_url = fields.Url(load_default=None, schemes={"http", "https"}, require_tld=False)
+    from_ = fields.Nested(_CxmlCredentialSchema, data_key="from", required=True)  # us, as the partner knows us
+    to = fields.Nested(_CxmlCredentialSchema, required=True)  # the partner
+    sender = fields.Nested(_CxmlCredentialSchema, load_default=None)  # us as the transmitting party; default: from
+    shared_secret_env = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"))
+    shared_secret_file = fields.String(load_default=None, validate=validate.Length(min=1, max=1024))
+    user_agent = fields.String(load_default="Supplier EDI Gateway", validate=validate.Length(min=1, max=128))
+    version = fields.String(load_default="1.2.063", validate=validate.Regexp(r"^1\.2\.\d{3}$"))
+    deployment_mode = fields.String(load_default="production", validate=validate.OneOf(["production", "test"]))
+    timeout = fields.Float(load_default=30.0, validate=validate.Range(min=1, max=300))
+    max_response_bytes = fields.Integer(load_default=1024 * 1024, validate=validate.Range(min=1024, max=64 * 1024 * 1024))
+    max_attempts = fields.Integer(load_default=8, validate=validate.Range(min=1, max=50))
+
+    @validates_schema
+    def _one_secret(self, data, **kwargs):
+        if bool(data.get("shared_secret_env")) == bool(data.get("shared_secret_file")):
+            raise ValidationError("name exactly one of shared_secret_env or shared_secret_file "
+                                  "(the secret itself never goes in partner.yaml)", "shared_secret_env")
+
+
 class _UblPartyIdSchema(Schema):
     id = fields.String(required=True, validate=validate.Length(min=1, max=128))  # PartyIdentification/ID, EndpointID
     scheme = fields.String(load_default=None)  # its schemeID; None: any scheme
@@ -117,6 +140,7 @@ class _PartnerSchema(Schema):
     test_data = fields.String(load_default="hold", validate=validate.OneOf(TEST_DATA))
     channels = fields.Nested(_ChannelsSchema, load_default=dict)
     xml = fields.Nested(_XmlSchema, load_default=None, allow_none=True)
+    cxml = fields.Nested(_CxmlSchema, load_default=None, allow_none=True)
 
 
 @dataclass(frozen=True)
@@ -161,6 +185,60 @@ class XmlIdentity:
     ubl: tuple[tuple[str | None, str], ...] = ()  # (schemeID or None for any, id)
 
 
+class SecretUnavailable(RuntimeError):
+    """Our side cannot read a configured secret (unset variable, missing file): our fault."""
+
+
+@dataclass(frozen=True)
+class SharedSecretRef:
+    """Where a shared secret is kept (an environment variable or a file), never the secret:
+    read when used, so it is in no profile, log line or repr."""
+
+    env: str | None = None
+    file: Path | None = None
+
+    def read(self) -> str:
+        import os
+
+        if self.env:
+            value = os.environ.get(self.env, "")
+            where = f"environment variable {self.env}"
+        else:
+            try:
+                value = self.file.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise SecretUnavailable(f"the shared secret file {self.file} cannot be read: "
+                                        f"{exc.strerror or exc}") from None
+            where = f"file {self.file}"
+        value = value.strip()
+        if not value:
+            raise SecretUnavailable(f"the shared secret ({where}) is not set")
+        return value
+
+    def __str__(self) -> str:
+        return f"env:{self.env}" if self.env else f"file:{self.file}"
+
+
+@dataclass(frozen=True)
+class CxmlSettings:
+    """A partner that speaks cXML: where our OrderRequests go (``order_url``; None: its POs
+    go as X12 850s on its other channel) and the credentials in their Header. The shared secret is the partner's
+    and ours both ways: it goes in the Sender credential of what we send, and the
+    partner's documents posted to ``/cxml`` must carry it."""
+
+    from_: tuple[str, str]  # (domain, identity): us
+    to: tuple[str, str]  # the partner
+    sender: tuple[str, str]  # us, as the party that transmits
+    shared_secret: SharedSecretRef
+    order_url: str | None = None
+    user_agent: str = "Supplier EDI Gateway"
+    version: str = "1.2.063"
+    deployment_mode: str = "production"
+    timeout: float = 30.0
+    max_response_bytes: int = 1024 * 1024
+    max_attempts: int = 8
+
+
 @dataclass(frozen=True)
 class PartnerProfile:
     id: str
@@ -174,6 +252,7 @@ class PartnerProfile:
     control_number_reuse: str = "after_rejection"  # see CONTROL_NUMBER_REUSE
     test_data: str = "hold"  # see TEST_DATA
     strict_releases: bool = False  # a release we hold no tables for is refused, not substituted
+    cxml: CxmlSettings | None = None  # it speaks cXML over HTTP (orders out, documents in at /cxml)
 
     @property
     def maps_dir(self) -> Path | None:
@@ -211,17 +290,32 @@ def load_partner(path: Path) -> PartnerProfile:
         folder=path.parent,
         sftp=SftpSettings(**(data["channels"].get("sftp") or {})),
         as2=_as2(data["channels"].get("as2"), path.parent),
-        xml=_xml(data.get("xml")),
+        xml=_xml(data.get("xml"), data.get("cxml")),
         control_number_reuse=data["x12"]["control_number_reuse"],
         test_data=data["test_data"],
         strict_releases=data["x12"]["strict_releases"],
+        cxml=_cxml(data.get("cxml"), path.parent),
     )
 
 
-def _xml(d: dict | None) -> XmlIdentity:
+def _xml(d: dict | None, cxml: dict | None = None) -> XmlIdentity:
     d = d or {}
-    return XmlIdentity(tuple((c["domain"], c["identity"]) for c in d.get("cxml", [])),
-                       tuple((u["scheme"], u["id"]) for u in d.get("ubl", [])))
+    credentials = [(c["domain"], c["identity"]) for c in d.get("cxml", [])]
+    if cxml and (cxml["to"]["domain"], cxml["to"]["identity"]) not in credentials:
+        credentials.append((cxml["to"]["domain"], cxml["to"]["identity"]))  # its cXML `To` names it too
+    return XmlIdentity(tuple(credentials), tuple((u["scheme"], u["id"]) for u in d.get("ubl", [])))
+
+
+def _cxml(d: dict | None, folder: Path) -> CxmlSettings | None:
+    if not d:
+        return None
+    pair = lambda c: (c["domain"], c["identity"])  # noqa: E731
+    secret = SharedSecretRef(env=d["shared_secret_env"],
+                             file=(folder / d["shared_secret_file"]).resolve() if d["shared_secret_file"] else None)
+    return CxmlSettings(from_=pair(d["from_"]), to=pair(d["to"]), sender=pair(d["sender"] or d["from_"]),
+                        shared_secret=secret, order_url=d["order_url"], user_agent=d["user_agent"],
+                        version=d["version"], deployment_mode=d["deployment_mode"], timeout=d["timeout"],
+                        max_response_bytes=d["max_response_bytes"], max_attempts=d["max_attempts"])
 
 
 def _as2(d: dict | None, folder: Path) -> As2Settings | None:

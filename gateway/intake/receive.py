@@ -36,8 +36,11 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex}"
 
 
-def receive(rt: Runtime, data: bytes, *, channel: str, filename: str, partner_id: str | None) -> Receipt:
-    """Store ``data`` durably and queue it for processing."""
+def receive(rt: Runtime, data: bytes, *, channel: str, filename: str, partner_id: str | None,
+            enqueue: bool = True) -> Receipt:
+    """Store ``data`` durably and queue it for processing. ``enqueue=False``: the caller
+    processes it at once (a synchronous channel such as cXML over HTTP); the sweeper
+    takes it up if that caller dies before it has."""
     if len(data) > rt.settings.max_document_bytes:
         raise DocumentTooLarge(f"{len(data)} bytes is over the {rt.settings.max_document_bytes}-byte limit")
     sha = rt.blobs.put(data)
@@ -64,6 +67,8 @@ def receive(rt: Runtime, data: bytes, *, channel: str, filename: str, partner_id
         extra={"document_id": document_id, "correlation_id": correlation_id, "partner_id": partner_id,
                "channel": channel, "bytes": len(data)},
     )
+    if not enqueue:
+        return Receipt(document_id, correlation_id, sha, False)
     enqueued = enqueue_processing(rt, document_id, len(data))
     if not enqueued:  # let the sweeper pick it up on its next pass instead of after a lease
         with rt.session() as s:

@@ -73,6 +73,10 @@ def issue_purchase_order(rt: Runtime, partner_id: str, payload: dict, key: str) 
     if found is not None:
         return Issued(found, created=False)
     try:
+        if partner.cxml is not None and partner.cxml.order_url:  # it takes orders as cXML, over HTTP
+            from gateway.outbound.cxml_issue import record_order_request
+
+            return record_order_request(rt, partner, payload, key, digest)
         return _record(rt, partner, payload, key, digest)
     except IntegrityError:  # the same key, at the same moment, in another request: theirs won
         found = existing(rt, partner_id, key, digest)
@@ -155,4 +159,6 @@ def summary(row: OutboundDocument) -> dict:
             "status": row.status, "destination": row.destination, "last_error": row.last_error,
             "sent_at": at(row.sent_at), "ack_status": row.ack_status, "ack_due_at": at(row.ack_due_at),
             "ack_kind": row.ack_kind, "ack_document_id": row.ack_document_id, "ack_errors": row.ack_errors or [],
-            "acked_at": at(row.acked_at), "overdue_at": at(row.overdue_at), "created_at": at(row.created_at)}
+            "acked_at": at(row.acked_at), "overdue_at": at(row.overdue_at), "created_at": at(row.created_at),
+            "format": row.format or "x12", "payload_id": row.payload_id, "response_code": row.response_code,
+            "response_text": row.response_text, "attempts": row.attempts, "next_attempt_at": at(row.next_attempt_at)}

@@ -40,7 +40,11 @@ def send_outbound(rt: Runtime, outbound_id: str) -> str:
         row = s.get(OutboundDocument, outbound_id)
         if not claimed:
             return row.status
-        partner_id, filename, sha = row.partner_id, row.document.filename, row.document.sha256
+        partner_id, filename, sha, fmt = row.partner_id, row.document.filename, row.document.sha256, row.format
+    if fmt == "cxml":  # POSTed to the partner's URL; its Response is the acknowledgment
+        from gateway.outbound.cxml_send import post_cxml
+
+        return post_cxml(rt, outbound_id)
     try:
         destination = send_to_partner(rt, partner_id, filename, rt.blobs.get(sha))
     except Exception as exc:  # disk full, partner folder unwritable, AS2 certificates missing
@@ -62,10 +66,12 @@ def send_outbound(rt: Runtime, outbound_id: str) -> str:
 
 def send_unsent(rt: Runtime, now: datetime, grace: timedelta = timedelta(minutes=1), limit: int = 100) -> int:
     """Send what was recorded but not sent (a failed attempt, or a crash between the commit
-    and the send) once it is ``grace`` old; the sweeper calls this. Returns how many went."""
+    and the send) once it is ``grace`` old and its backoff (``next_attempt_at``, cXML) has
+    passed; the sweeper calls this. Returns how many went."""
     with rt.session() as s:
         ids = s.scalars(select(OutboundDocument.id).where(
             OutboundDocument.created_at <= now - grace,
+            or_(OutboundDocument.next_attempt_at.is_(None), OutboundDocument.next_attempt_at <= now),
             or_(OutboundDocument.status.in_(("pending", "send_failed")),
                 and_(OutboundDocument.status == "sending", OutboundDocument.lease_until < now)))
             .order_by(OutboundDocument.created_at).limit(limit)).all()

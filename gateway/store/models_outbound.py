@@ -18,7 +18,14 @@ from gateway.store.models import Base, Document, utcnow
 class OutboundDocument(Base):
     """One interchange we sent (one set in it), keyed by the ERP's Idempotency-Key.
 
-    ``status`` is the sending: pending, sending (claimed by one request), sent, send_failed.
+    ``format`` is ``x12`` or ``cxml``. A cXML row is an OrderRequest POSTed to the
+    partner's URL: ``transaction_set`` names the document (``OrderRequest``), the control
+    numbers are empty, ``payload_id`` is its cXML payloadID, and the partner's synchronous
+    Response is the acknowledgment (``response_code``/``response_text``; accepted or
+    rejected at once). Alembic revision ``0094`` adds these columns.
+
+    ``status`` is the sending: pending, sending (claimed by one request), sent, send_failed,
+    failed (cXML: given up after the partner's max_attempts, or a redirect we do not follow).
     ``ack_status`` is the partner's answer: awaiting, accepted, accepted_with_errors,
     rejected, overdue (an AS2 MDN alone leaves it awaiting: an MDN is not a 997).
     """
@@ -28,6 +35,7 @@ class OutboundDocument(Base):
         UniqueConstraint("partner_id", "idempotency_key", name="uq_outbound_idempotency"),
         Index("ix_outbound_ack_match", "partner_id", "group_control_number"),
         Index("ix_outbound_ack_due", "ack_status", "ack_due_at"),
+        Index("ix_outbound_payload_id", "partner_id", "payload_id"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)  # = its documents row id
@@ -35,7 +43,7 @@ class OutboundDocument(Base):
     partner_id: Mapped[str] = mapped_column(String(64))
     idempotency_key: Mapped[str] = mapped_column(String(120))
     request_sha256: Mapped[str] = mapped_column(String(64))  # the ERP's body: a reused key with a new body is refused
-    transaction_set: Mapped[str] = mapped_column(String(3))
+    transaction_set: Mapped[str] = mapped_column(String(40))  # 850; cXML: OrderRequest
     version: Mapped[str] = mapped_column(String(12))
     po_number: Mapped[str | None] = mapped_column(String(64), index=True)
     interchange_control_number: Mapped[str] = mapped_column(String(9))
@@ -55,5 +63,12 @@ class OutboundDocument(Base):
     overdue_at: Mapped[datetime | None]  # when ack.overdue was raised (once)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+    format: Mapped[str] = mapped_column(String(8), default="x12", server_default="x12")
+    payload_id: Mapped[str | None] = mapped_column(String(250))  # cXML payloadID
+    response_code: Mapped[int | None]  # cXML: the partner's Response Status code (or the HTTP status)
+    response_text: Mapped[str | None] = mapped_column(Text)  # its Status text and message
+    response_sha256: Mapped[str | None] = mapped_column(String(64))  # the Response bytes, kept as a blob
+    next_attempt_at: Mapped[datetime | None]  # cXML: not retried before this (backoff)
 
     document: Mapped[Document] = relationship()

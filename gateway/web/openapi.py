@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
+from gateway.web.cxml import OPENAPI_PATHS as CXML_PATHS
+
 bp = Blueprint("openapi", __name__)
 
 _ERROR = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -85,7 +87,8 @@ SPEC = {
             "parameters": [{"name": "adapter", "in": "path", "required": True, "schema": {"type": "string"}}],
             "requestBody": _REASON, "responses": {"202": {"description": "queued"}, "400": _ERROR}}},
         "/api/v1/purchase-orders": {"post": {
-            "summary": "issue a PO: the partner's 850 is built, validated, sent once per Idempotency-Key (issue #13)",
+            "summary": "issue a PO: the partner's 850 (or cXML OrderRequest, for a partner with cxml.order_url) is "
+                       "built, validated, sent once per Idempotency-Key (issue #13)",
             "parameters": [{"name": "Idempotency-Key", "in": "header", "required": True,
                             "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,120}$"}}],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
@@ -111,6 +114,9 @@ SPEC = {
             "responses": {"200": {"description": "events"}}}},
     },
 }
+
+
+SPEC["paths"].update(CXML_PATHS)
 
 
 @bp.get("/openapi.json")
