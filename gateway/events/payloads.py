@@ -74,6 +74,18 @@ class PurchaseOrderSchema(_Strict):
     lines = fields.List(fields.Nested(OrderLineSchema), required=True)
 
 
+class LineAcknowledgmentSchema(_Strict):
+    """One ACK segment of an acknowledged line: a line may carry several (60 accepted, 40
+    backordered), so an acknowledged line lists them all in ``acknowledgments``."""
+
+    status = fields.String(required=True, validate=validate.OneOf(LINE_STATUSES))
+    status_code = _opt(fields.String)
+    quantity = _opt(DecimalString)
+    uom = _opt(fields.String)
+    date_qualifier = _opt(fields.String)  # ACK04 (068: current schedule ship, 067: delivery, ...)
+    date = _opt(IsoDate)
+
+
 class AckLineSchema(_Strict):
     line_number = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(LINE_STATUSES))
@@ -86,6 +98,8 @@ class AckLineSchema(_Strict):
     uom = _opt(fields.String)
     unit_price = _opt(DecimalString)
     scheduled_date = _opt(IsoDate)
+    # every ACK of the line in order; the fields above describe the first (additive)
+    acknowledgments = _opt(fields.List, cls_or_instance=fields.Nested(LineAcknowledgmentSchema))
 
 
 class PurchaseOrderAckSchema(_Strict):
