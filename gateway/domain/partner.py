@@ -117,6 +117,7 @@ class _PartnerSchema(Schema):
     test_data = fields.String(load_default="hold", validate=validate.OneOf(TEST_DATA))
     channels = fields.Nested(_ChannelsSchema, load_default=dict)
     xml = fields.Nested(_XmlSchema, load_default=None, allow_none=True)
+    flow = fields.Dict(load_default=None, allow_none=True)  # flow rule overrides: gateway.flow.rules
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,7 @@ class PartnerProfile:
     control_number_reuse: str = "after_rejection"  # see CONTROL_NUMBER_REUSE
     test_data: str = "hold"  # see TEST_DATA
     strict_releases: bool = False  # a release we hold no tables for is refused, not substituted
+    flow: dict | None = field(default=None, hash=False, compare=False)  # its flow rule overrides (validated)
 
     @property
     def maps_dir(self) -> Path | None:
@@ -215,7 +217,18 @@ def load_partner(path: Path) -> PartnerProfile:
         control_number_reuse=data["x12"]["control_number_reuse"],
         test_data=data["test_data"],
         strict_releases=data["x12"]["strict_releases"],
+        flow=_flow(data.get("flow"), path),
     )
+
+
+def _flow(d: dict | None, path: Path) -> dict | None:
+    from gateway.flow.rules import FlowRuleError, rules_for
+
+    try:
+        rules_for(d)  # laid over the defaults, as they will be used
+    except FlowRuleError as exc:
+        raise PartnerConfigError(f"{path}: {exc}") from None
+    return d or None
 
 
 def _xml(d: dict | None) -> XmlIdentity:
