@@ -14,7 +14,7 @@ import requests
 from as2_kit import Server
 from outbound_kit import PO, answer_997, post_po
 from sqlalchemy import select
-from support import REPO, drain
+from support import REPO, add_partner_like_demo, drain, with_partner_settings
 
 from gateway.flow.deadlines import check_flow_deadlines
 from gateway.store.models import Document, EventRecord
@@ -151,12 +151,28 @@ def test_an_invoice_before_the_asn_is_flagged_and_a_late_asn_that_disagrees_with
     assert [p["body"]["type"] for p in erp_receiver.posts].count("purchase_order.step_out_of_order") == 1
 
 
-def test_a_partner_sees_only_its_own_flows(rt, world):
-    base, tokens = world
-    _issue(rt, base, tokens, date.today() + timedelta(days=30))
-    assert _get(base, tokens["partner"], f"/api/v1/purchase-orders/{PO_NUMBER}/flow").status_code == 200
-    other = create_token(rt, "other", "partner", "demo")
-    assert _get(base, other, "/api/v1/partners/nobody/open-steps").status_code == 404
-    assert _get(base, tokens["buyer"], "/api/v1/purchase-orders/nope/flow").status_code == 404
-    spec = _get(base, tokens["buyer"], "/openapi.json").json()
-    assert "/api/v1/purchase-orders/{po_number}/flow" in spec["paths"]
+def test_a_partner_sees_only_its_own_flows_and_staff_name_the_partner_when_a_number_is_shared(
+        rt, monkeypatch, tmp_path):
+    rt = with_partner_settings(rt, monkeypatch, tmp_path)  # a copy of partners/ to add a second supplier to
+    add_partner_like_demo(tmp_path / "partners", "globex", "GLOBEX")
+    rt = with_partner_settings(rt, monkeypatch, tmp_path)
+    http = Server(rt)
+    base = http.url.rsplit("/as2", 1)[0]
+    try:
+        buyer, demo = create_token(rt, "erp", "buyer"), create_token(rt, "acme", "partner", "demo")
+        for partner in ("demo", "globex"):  # the same PO number to two suppliers
+            reply = post_po(base, buyer, f"po-{partner}", _po(date.today() + timedelta(days=30)), partner=partner)
+            assert reply.status_code == 201, reply.text
+        path = f"/api/v1/purchase-orders/{PO_NUMBER}/flow"
+        shared = _get(base, buyer, path)
+        assert shared.status_code == 409 and shared.json()["partners"] == ["demo", "globex"]
+        assert _get(base, buyer, path, partner="globex").json()["partner_id"] == "globex"
+        assert _get(base, demo, path).json()["partner_id"] == "demo"
+        assert _get(base, demo, path, partner="globex").json()["partner_id"] == "demo"  # its own, whatever it asks
+        assert _get(base, demo, "/api/v1/partners/globex/open-steps").status_code == 404
+        assert [o["step"] for o in _get(base, buyer, "/api/v1/partners/globex/open-steps").json()["open_steps"]] == [
+            "functional_ack", "order_ack", "ship_notice"]
+        assert _get(base, buyer, "/api/v1/purchase-orders/nope/flow").status_code == 404
+        assert "/api/v1/purchase-orders/{po_number}/flow" in _get(base, buyer, "/openapi.json").json()["paths"]
+    finally:
+        http.stop()
