@@ -119,6 +119,8 @@ def test_a_po_flow_850_997_855_856_810_with_a_late_855_and_an_invoice_discrepanc
                           headers={"Authorization": f"Bearer {tokens['admin']}"}, timeout=60)
     assert reply.status_code == 202, reply.text
     drain(rt)  # the same 810 again: the same events, nothing new, nothing delivered twice
+    with rt.session() as s:
+        assert s.get(Document, invoice_id).status == "accepted"
     assert len(_events(rt, "invoice.discrepancy")) == 1
     assert [p["body"]["type"] for p in erp_receiver.posts].count("invoice.discrepancy") == 1
     again = _get(base, tokens["buyer"], f"/api/v1/purchase-orders/{PO_NUMBER}/flow").json()
