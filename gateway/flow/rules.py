@@ -7,7 +7,7 @@ step's status at ``now``:
 
 - ``done``: it happened by its due time (or it has none);
 - ``late``: it happened after its due time, or after we had flagged it overdue;
-- ``missing``: it has not happened and its due time has passed;
+- ``missing``: it has not happened and its due time has passed (or we flagged it so);
 - ``pending``: it has not happened and is not due yet (or its due time cannot be known
   yet, say the 850 it counts from is not there).
 
@@ -157,6 +157,10 @@ class StepStatus:
     problem: str | None = None
 
 
+def _when(at: datetime) -> str:
+    return at.isoformat(timespec="seconds")
+
+
 def due_at(rule: StepRule, facts: FlowFacts) -> datetime | None:
     if rule.after:
         start = facts.first.get(rule.after)
@@ -178,16 +182,19 @@ def evaluate(rules: dict[str, StepRule], facts: FlowFacts, now: datetime) -> lis
             flagged = step in facts.flagged_overdue
             status = "late" if (due is not None and done > due) or flagged else "done"
         else:
-            status = "missing" if due is not None and now > due else "pending"
+            overdue = step in facts.flagged_overdue or (due is not None and now > due)
+            status = "missing" if overdue else "pending"
         missing_before = [r for r in rule.requires if r not in facts.first or (done and facts.first[r] > done)]
         out_of_order = done is not None and bool(missing_before)
         problem = None
         if out_of_order:
             problem = f"the {LABELS[step]} came before the " + " and ".join(LABELS[r] for r in missing_before)
         elif status == "missing":
-            problem = f"no {LABELS[step]}, due {rule.text} ({due.isoformat()})"
+            problem = f"no {LABELS[step]}, due {rule.text}" + (f" ({_when(due)})" if due else "")
+        elif status == "late" and due is not None and done > due:
+            problem = f"the {LABELS[step]} came late: due {rule.text} ({_when(due)})"
         elif status == "late":
-            problem = f"the {LABELS[step]} came late: due {rule.text}" + (f" ({due.isoformat()})" if due else "")
+            problem = f"the {LABELS[step]} came after it was flagged overdue ({_when(facts.flagged_overdue[step])})"
         out.append(StepStatus(step, status, due, done, facts.count.get(step, 0),
                               "" if step == "order" else rule.text, out_of_order, problem))
     return out

@@ -55,7 +55,7 @@ def steps_of(event: dict) -> list[StepFact]:
     if step is None:
         return []
     if step == "order":
-        return [StepFact(payload["po_number"], step, kind, payload.get("purpose"),
+        return [StepFact(payload["po_number"], step, kind, None,
                          [_line(line, "quantity") for line in payload.get("lines") or []], _earliest(payload))]
     if step == "functional_ack":
         # Only answers to a PO we sent are flow steps (the 997 for our 855 would not be).
