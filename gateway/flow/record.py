@@ -20,6 +20,7 @@ from gateway.flow.models import PO_NUMBER_CHARS, FlowStep, LineQuantity, Purchas
 from gateway.flow.state import refresh, statuses
 from gateway.flow.steps import QUANTITY_KINDS, StepFact, steps_of
 from gateway.store.models import Document, EventRecord, utcnow
+from gateway.store.models_delivery import PurchaseOrder
 
 log = logging.getLogger("gateway.flow")
 
@@ -84,7 +85,19 @@ def _record_step(rt, s, doc: Document, body: dict, partner_id: str, fact: StepFa
     return derived
 
 
+def _known(s, flow: PurchaseOrderFlow) -> bool:
+    """Whether we know this PO: we sent its 850, or the ERP registered it. Only then do
+    its steps raise alerts: an invoice for a PO we never saw may be for services, with no
+    ASN ever coming, and its timeline is still kept."""
+    if any(r.step == "order" for r in flow.steps):
+        return True
+    po = s.get(PurchaseOrder, flow.po_number)
+    return po is not None and po.partner_id in (None, flow.partner_id)
+
+
 def _alerts(rt, s, flow: PurchaseOrderFlow, step: str, now, doc: Document) -> list[dict]:
+    if not _known(s, flow):
+        return []
     status = next((st for st in statuses(rt, flow, now) if st.step == step), None)
     out = []
     if status is not None and status.out_of_order:

@@ -178,3 +178,17 @@ def test_a_partner_sees_only_its_own_flows_and_staff_name_the_partner_when_a_num
         assert "/api/v1/purchase-orders/{po_number}/flow" in _get(base, buyer, "/openapi.json").json()["paths"]
     finally:
         http.stop()
+
+
+def test_an_invoice_for_a_po_we_never_saw_is_kept_in_its_timeline_without_alerts(rt, world, erp_receiver):
+    base, tokens = world
+    _upload(base, tokens["partner"], (SAMPLES / "810" / "810_004010_acme_invoice_inv-88001.edi").read_bytes(),
+            "810.x12")
+    drain(rt)
+    flow = _get(base, tokens["buyer"], f"/api/v1/purchase-orders/{PO_NUMBER}/flow").json()
+    assert [(s["step"], s["status"]) for s in flow["steps"]] == [
+        ("order", "pending"), ("functional_ack", "pending"), ("order_ack", "pending"), ("ship_notice", "pending"),
+        ("invoice", "done")]
+    assert flow["steps"][4]["out_of_order"] is True and flow["alerts"] == []  # maybe a services PO: no ASN comes
+    assert _events(rt, "purchase_order.step_out_of_order") == [] and _events(rt, "invoice.discrepancy") == []
+    assert [p["body"]["type"] for p in erp_receiver.posts] == ["invoice.received"]
