@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from gateway.flow import alerts
 from gateway.flow.match import match_invoice
@@ -51,12 +52,8 @@ def record_flow(rt, s, doc: Document, body: dict) -> list[dict]:
 
 def _record_step(rt, s, doc: Document, body: dict, partner_id: str, fact: StepFact) -> list[dict]:
     now = utcnow()
-    flow = flow_for(s, partner_id, fact.po_number)
-    if flow is None:
-        flow = PurchaseOrderFlow(partner_id=partner_id, po_number=fact.po_number, created_at=now, updated_at=now)
-        s.add(flow)
-        s.flush()
-    elif any(r.step == fact.step and r.event_id == body["event_id"] for r in flow.steps):
+    flow = flow_for(s, partner_id, fact.po_number) or _new_flow(s, partner_id, fact.po_number, now)
+    if any(r.step == fact.step and r.event_id == body["event_id"] for r in flow.steps):
         return []  # a replay: recorded the first time
     s.add(FlowStep(flow=flow, step=fact.step, event_id=body["event_id"], event_type=body["type"],
                    document_id=doc.id, document_type=_text(fact.document_type, 40),
@@ -93,6 +90,18 @@ def _known(s, flow: PurchaseOrderFlow) -> bool:
         return True
     po = s.get(PurchaseOrder, flow.po_number)
     return po is not None and po.partner_id in (None, flow.partner_id)
+
+
+def _new_flow(s, partner_id: str, po_number: str, now) -> PurchaseOrderFlow:
+    """The PO's flow, made now; when another worker made it at the same moment (its 855
+    and 856 processed side by side), theirs, found by the unique key."""
+    try:
+        with s.begin_nested():
+            flow = PurchaseOrderFlow(partner_id=partner_id, po_number=po_number, created_at=now, updated_at=now)
+            s.add(flow)
+        return flow
+    except IntegrityError:
+        return flow_for(s, partner_id, po_number)
 
 
 def _alerts(rt, s, flow: PurchaseOrderFlow, step: str, now, doc: Document) -> list[dict]:
