@@ -14,9 +14,10 @@ import logging
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from gateway.flow.alerts import raise_alert
-from gateway.flow.models import PurchaseOrderFlow
+from gateway.flow.models import FlowStep, PurchaseOrderFlow
 from gateway.flow.state import refresh, statuses
 
 log = logging.getLogger("gateway.flow")
@@ -30,6 +31,8 @@ def check_flow_deadlines(rt, now: datetime, limit: int = 500) -> int:
     raised, deliveries = 0, []
     with rt.session() as s:
         flows = s.scalars(select(PurchaseOrderFlow).where(PurchaseOrderFlow.next_due_at <= now)
+                          .options(selectinload(PurchaseOrderFlow.steps).joinedload(FlowStep.document),
+                                   selectinload(PurchaseOrderFlow.alerts))
                           .order_by(PurchaseOrderFlow.next_due_at).limit(limit)).all()
         for flow in flows:
             anchor = flow.steps[0].document  # an alert's event is recorded against the flow's first document
@@ -40,8 +43,6 @@ def check_flow_deadlines(rt, now: datetime, limit: int = 500) -> int:
                 if body is not None:
                     deliveries += [(d.id, d.queue) for d in record_event(rt, s, anchor, body)]
                     raised += 1
-            s.flush()
-            s.refresh(flow)
-            refresh(rt, flow)
+            refresh(rt, flow)  # the new alerts are in flow.alerts already
     relay(rt, deliveries, [])
     return raised

@@ -67,9 +67,7 @@ def _record_step(rt, s, doc: Document, body: dict, partner_id: str, fact: StepFa
                            uom=_text(line["uom"], 16)))
     if fact.step == "order" and fact.requested_date:
         flow.requested_date = fact.requested_date.isoformat()
-    flow.updated_at = now
-    s.flush()
-    s.refresh(flow)
+    flow.updated_at = now  # flow.steps holds the new step already (the relationship's other side)
     derived = _alerts(rt, s, flow, fact.step, now, doc)
     if fact.step == "invoice":
         derived += _match_once(s, flow, body)
