@@ -7,6 +7,8 @@ worker, the ERP receiver; SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
 from datetime import date, timedelta
 
 import pytest
@@ -192,3 +194,12 @@ def test_an_invoice_for_a_po_we_never_saw_is_kept_in_its_timeline_without_alerts
     assert flow["steps"][4]["out_of_order"] is True and flow["alerts"] == []  # maybe a services PO: no ASN comes
     assert _events(rt, "purchase_order.step_out_of_order") == [] and _events(rt, "invoice.discrepancy") == []
     assert [p["body"]["type"] for p in erp_receiver.posts] == ["invoice.received"]
+
+
+def test_the_operators_check_overdue_command_runs_the_flow_check_too(rt, world):
+    base, tokens = world
+    _issue(rt, base, tokens, date.today() + timedelta(days=30))
+    done = subprocess.run([sys.executable, "-m", "gateway", "outbound", "check-overdue", "--fail-if-overdue"],
+                          capture_output=True, text=True, timeout=120)  # this test's environment: its database
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["0 newly overdue", "0 PO flow steps newly overdue"]
