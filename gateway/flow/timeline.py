@@ -14,6 +14,7 @@ from gateway.flow.rules import LABELS
 from gateway.flow.state import statuses
 
 MAX_DOCUMENTS_PER_STEP = 200  # a partner could send thousands of ASNs for one PO: the page stays bounded
+MAX_QUANTITY_ROWS = 20_000  # and ASN or invoice lines by the ten thousand
 
 
 def _at(value: datetime | None) -> str | None:
@@ -42,14 +43,15 @@ def flow_view(rt, s, flow: PurchaseOrderFlow, now: datetime) -> dict:
                            **({"discrepancies": r.detail["discrepancies"]} if "discrepancies" in r.detail else {})}
                           for r in rows[:MAX_DOCUMENTS_PER_STEP]],
         })
-    return {
+    view = {
         "partner_id": flow.partner_id, "po_number": flow.po_number, "requested_date": flow.requested_date,
         "created_at": _at(flow.created_at), "updated_at": _at(flow.updated_at), "as_of": _at(now),
         "steps": steps,
         "alerts": [{"step": a.step, "kind": a.kind, "due_at": _at(a.due_at), "raised_at": _at(a.raised_at),
                     "event_id": a.event_id, "message": a.message} for a in flow.alerts],
-        "lines": line_quantities(s, flow),
     }
+    view["lines"], view["lines_truncated"] = line_quantities(s, flow)
+    return view
 
 
 def _sum(values: list[str | None]) -> str | None:
@@ -62,8 +64,9 @@ def _sum(values: list[str | None]) -> str | None:
     return None if total is None else format(total, "f")
 
 
-def line_quantities(s, flow: PurchaseOrderFlow) -> list[dict]:
-    """Per PO line: ordered, shipped (every ASN) and invoiced (every invoice), as decimals."""
+def line_quantities(s, flow: PurchaseOrderFlow) -> tuple[list[dict], bool]:
+    """Per PO line: ordered, shipped (every ASN) and invoiced (every invoice), as decimals;
+    and whether the sums stopped at ``MAX_QUANTITY_ROWS`` shipped and invoiced lines."""
     po_lines = ordered_lines(s, flow)
     out = {line.get("line_number") or str(i + 1): {"line_number": line.get("line_number"),
                                                     "buyer_part": line.get("buyer_part"),
@@ -72,7 +75,9 @@ def line_quantities(s, flow: PurchaseOrderFlow) -> list[dict]:
                                                     "shipped": [], "invoiced": []}
            for i, line in enumerate(po_lines)}
     rows = s.scalars(select(LineQuantity).where(LineQuantity.flow_id == flow.id,
-                                                LineQuantity.kind.in_(("shipped", "invoiced"))))
+                                                LineQuantity.kind.in_(("shipped", "invoiced")))
+                     .order_by(LineQuantity.id).limit(MAX_QUANTITY_ROWS))
+    rows = list(rows)
     for row in rows:
         line = {"line_number": row.line_number, "buyer_part": row.buyer_part, "vendor_part": row.vendor_part}
         po_line = _match(po_lines, line) or line
@@ -81,7 +86,8 @@ def line_quantities(s, flow: PurchaseOrderFlow) -> list[dict]:
                                      "vendor_part": row.vendor_part, "ordered": None, "unit_price": None,
                                      "shipped": [], "invoiced": []})
         entry[row.kind].append(row.quantity)
-    return [{**e, "shipped": _sum(e["shipped"]), "invoiced": _sum(e["invoiced"])} for e in out.values()]
+    lines = [{**e, "shipped": _sum(e["shipped"]), "invoiced": _sum(e["invoiced"])} for e in out.values()]
+    return lines, len(rows) >= MAX_QUANTITY_ROWS
 
 
 def open_steps(rt, s, partner_id: str, now: datetime, limit: int = 500) -> list[dict]:

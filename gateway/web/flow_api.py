@@ -24,7 +24,7 @@ def _scope() -> str | None:
     return g.principal.partner_id if g.principal.role == "partner" else request.args.get("partner") or None
 
 
-@bp.get("/purchase-orders/<po_number>/flow")
+@bp.get("/purchase-orders/<path:po_number>/flow")
 @require(*READERS)
 def show_flow(po_number: str):
     with _rt().session() as s:

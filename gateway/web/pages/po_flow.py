@@ -14,7 +14,7 @@ from gateway.web.pages.access import READERS, allow, not_found, principal, rt
 bp = Blueprint("console_po_flow", __name__)
 
 
-@bp.get("/purchase-orders/<po_number>/flow")
+@bp.get("/purchase-orders/<path:po_number>/flow")
 @allow(*READERS)
 def show(po_number: str):
     p = principal()

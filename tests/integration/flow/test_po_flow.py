@@ -196,6 +196,15 @@ def test_an_invoice_for_a_po_we_never_saw_is_kept_in_its_timeline_without_alerts
     assert [p["body"]["type"] for p in erp_receiver.posts] == ["invoice.received"]
 
 
+def test_a_po_number_with_slashes_has_its_flow(rt, world):
+    base, tokens = world
+    payload = {**_po(date.today() + timedelta(days=30)), "po_number": "PO/2026/7"}
+    assert post_po(base, tokens["buyer"], "po-slashes", payload).status_code == 201
+    flow = _get(base, tokens["buyer"], "/api/v1/purchase-orders/PO/2026/7/flow")
+    assert flow.status_code == 200 and flow.json()["po_number"] == "PO/2026/7"
+    assert flow.json()["lines_truncated"] is False
+
+
 def test_the_operators_check_overdue_command_runs_the_flow_check_too(rt, world):
     base, tokens = world
     _issue(rt, base, tokens, date.today() + timedelta(days=30))
