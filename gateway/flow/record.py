@@ -31,8 +31,11 @@ def _text(value, size: int) -> str | None:
 
 
 def flow_for(s, partner_id: str, po_number: str) -> PurchaseOrderFlow | None:
+    """The PO's flow, locked until the transaction ends (PostgreSQL; SQLite has one writer
+    at a time anyway): an 810 and an 856 of one PO processed side by side take turns, so
+    the later one sees the other's quantities and the three-way match misses neither."""
     return s.scalar(select(PurchaseOrderFlow).where(PurchaseOrderFlow.partner_id == partner_id,
-                                                    PurchaseOrderFlow.po_number == po_number))
+                                                    PurchaseOrderFlow.po_number == po_number).with_for_update())
 
 
 def record_flow(rt, s, doc: Document, body: dict) -> list[dict]:
@@ -41,7 +44,7 @@ def record_flow(rt, s, doc: Document, body: dict) -> list[dict]:
     if body.get("test") or not partner_id:
         return []
     derived: list[dict] = []
-    for fact in steps_of(body):
+    for fact in sorted(steps_of(body), key=lambda f: f.po_number):  # one lock order: no deadlock between ASNs
         if len(fact.po_number) > PO_NUMBER_CHARS:
             log.warning("PO number of %d characters in %s: not tracked in a flow", len(fact.po_number),
                         body["event_id"])

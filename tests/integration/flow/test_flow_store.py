@@ -1,13 +1,22 @@
-"""The flow tables on SQLite and PostgreSQL: two workers making one PO's flow at the
-same moment (its 855 and 856 processed side by side) end with one flow, not a crash."""
+"""The flow tables on SQLite and PostgreSQL when workers race: two making one PO's flow
+at the same moment end with one flow, not a crash; an invoice processed while its ASN's
+transaction is still open waits for it, and is matched against it."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import json
+import threading
+from contextlib import ExitStack
+
+import pytest
+from sqlalchemy import func, select, text
+from support import REPO
 
 from gateway.flow.models import PurchaseOrderFlow
-from gateway.flow.record import _new_flow, flow_for
-from gateway.store.models import AckRecord, utcnow
+from gateway.flow.record import _new_flow, flow_for, record_flow
+from gateway.store.models import AckRecord, Document, utcnow
+
+MAPS = REPO / "maps" / "translate"
 
 
 def test_a_flow_made_by_another_worker_meanwhile_is_the_one_used(rt):
@@ -23,3 +32,57 @@ def test_a_flow_made_by_another_worker_meanwhile_is_the_one_used(rt):
     with rt.session() as s:
         [only] = s.scalars(select(PurchaseOrderFlow)).all()
         assert only.requested_date == "2027-01-01"
+
+
+def _sample(name: str, **changes) -> dict:
+    event = json.loads((MAPS / name).read_text())[0]
+    event.update(changes)
+    return event
+
+
+def _document(s, doc_id: str) -> Document:
+    doc = Document(id=doc_id, partner_id="demo", channel="sftp", filename=doc_id, sha256="0" * 64, size=0,
+                   format="x12", status="accepted", correlation_id="cor", received_at=utcnow())
+    s.add(doc)
+    return doc
+
+
+def _waiting_on_a_lock(rt) -> bool:
+    with rt.session() as s:
+        return bool(s.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                  "AND datname = current_database()")))
+
+
+def test_an_invoice_processed_while_its_asn_commits_is_matched_against_that_asn(rt):
+    if not rt.settings.database_url.startswith("postgresql"):
+        pytest.skip("SQLite lets one transaction write at a time: there is no race to lose")
+    order = _sample("x12-850-004010.buyerco.expected.json", type="purchase_order.issued", partner_id="demo")
+    asn = _sample("x12-856-004010.acme.expected.json")
+    asn["payload"]["orders"][0]["lines"][0]["quantity_shipped"] = "90"  # line 1: 90 of 100 shipped
+    invoice = _sample("x12-810-004010.acme.expected.json")  # invoices 100 of line 1
+    with rt.session() as s:
+        record_flow(rt, s, _document(s, "doc-850"), order)
+        _document(s, "doc-856")
+        _document(s, "doc-810")
+
+    found: list[dict] = []
+    with ExitStack() as stack:  # the worker processing the ASN holds its transaction open...
+        s_asn = stack.enter_context(rt.session())
+        record_flow(rt, s_asn, s_asn.get(Document, "doc-856"), asn)
+
+        def other_worker():
+            with rt.session() as s:
+                found.extend(record_flow(rt, s, s.get(Document, "doc-810"), invoice))
+
+        worker = threading.Thread(target=other_worker)
+        worker.start()  # ...while another processes the invoice: it waits for the ASN's transaction
+        for _ in range(600):
+            if _waiting_on_a_lock(rt) or not worker.is_alive():
+                break
+            threading.Event().wait(0.05)
+    worker.join(timeout=120)
+    assert not worker.is_alive()
+    assert {e["type"] for e in found} == {"invoice.discrepancy"}  # and no "invoice before the ASN" alert
+    quantity = [e["payload"] for e in found if e["type"] == "invoice.discrepancy" and e["payload"]["field"] == "quantity"]
+    assert quantity == [{"po_number": "4500012345", "invoice_number": "INV-88001", "line_number": "1",
+                         "field": "quantity", "ordered": "100", "shipped": "90", "invoiced": "100"}]
