@@ -9,7 +9,8 @@ step's status at ``now``:
 - ``late``: it happened after its due time, or after we had flagged it overdue;
 - ``missing``: it has not happened and its due time has passed (or we flagged it so);
 - ``pending``: it has not happened and is not due yet (or its due time cannot be known
-  yet, say the 850 it counts from is not there).
+  yet, say the 850 it counts from is not there; or it is not expected at all: no ASN
+  or invoice follows a PO the supplier rejected).
 
 ``out_of_order`` is set on a step that happened before a step it ``requires``.
 """
@@ -143,6 +144,7 @@ class FlowFacts:
     count: dict[str, int] = field(default_factory=dict)
     requested_date: date | None = None
     flagged_overdue: dict[str, datetime] = field(default_factory=dict)  # step -> when we raised it
+    rejected: bool = False  # the supplier's latest 855 rejected the PO: no ASN or invoice is expected
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,10 @@ class StepStatus:
     rule: str
     out_of_order: bool = False
     problem: str | None = None
+
+
+def _not_expected(step: str, facts: FlowFacts) -> bool:
+    return facts.rejected and step in ("ship_notice", "invoice")
 
 
 def _when(at: datetime) -> str:
@@ -178,6 +184,10 @@ def evaluate(rules: dict[str, StepRule], facts: FlowFacts, now: datetime) -> lis
         if not rule.enabled:
             continue
         due, done = due_at(rule, facts), facts.first.get(step)
+        if done is None and _not_expected(step, facts):
+            out.append(StepStatus(step, "pending", None, None, 0, rule.text,
+                                  problem="not expected: the supplier rejected the PO"))
+            continue
         if done is not None:
             flagged = step in facts.flagged_overdue
             status = "late" if (due is not None and done > due) or flagged else "done"
@@ -202,6 +212,6 @@ def evaluate(rules: dict[str, StepRule], facts: FlowFacts, now: datetime) -> lis
 
 def next_due(rules: dict[str, StepRule], facts: FlowFacts) -> datetime | None:
     """The earliest due time of a step not done and not yet flagged: when to look again."""
-    times = [due_at(r, facts) for r in rules.values()
-             if r.enabled and r.step not in facts.first and r.step not in facts.flagged_overdue]
+    times = [due_at(r, facts) for r in rules.values() if r.enabled and r.step not in facts.first
+             and r.step not in facts.flagged_overdue and not _not_expected(r.step, facts)]
     return min((t for t in times if t is not None), default=None)

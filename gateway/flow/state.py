@@ -20,6 +20,8 @@ def facts_of(flow: PurchaseOrderFlow) -> FlowFacts:
             facts.first[row.step] = row.at
         facts.count[row.step] = facts.count.get(row.step, 0) + 1
     facts.flagged_overdue = {a.step: a.raised_at for a in flow.alerts if a.kind == "overdue"}
+    acks = sorted((r for r in flow.steps if r.step == "order_ack"), key=lambda r: r.at)
+    facts.rejected = bool(acks) and acks[-1].reference == "rejected"  # its latest 855 rejected the PO
     return facts
 
 

@@ -14,6 +14,7 @@ from support import REPO
 
 from gateway.flow.models import PurchaseOrderFlow
 from gateway.flow.record import _new_flow, flow_for, record_flow
+from gateway.flow.timeline import flow_view, open_steps
 from gateway.store.models import AckRecord, Document, utcnow
 
 MAPS = REPO / "maps" / "translate"
@@ -86,3 +87,20 @@ def test_an_invoice_processed_while_its_asn_commits_is_matched_against_that_asn(
     quantity = [e["payload"] for e in found if e["type"] == "invoice.discrepancy" and e["payload"]["field"] == "quantity"]
     assert quantity == [{"po_number": "4500012345", "invoice_number": "INV-88001", "line_number": "1",
                          "field": "quantity", "ordered": "100", "shipped": "90", "invoiced": "100"}]
+
+
+def test_a_po_the_supplier_rejected_owes_no_asn(rt):
+    order = _sample("x12-850-004010.buyerco.expected.json", type="purchase_order.issued", partner_id="demo")
+    for line in order["payload"]["lines"]:
+        line["requested_date"] = "2030-01-01"
+    rejected = _sample("x12-855-004010.acme.expected.json")
+    rejected["payload"]["ack_type"] = "rejected"
+    with rt.session() as s:
+        record_flow(rt, s, _document(s, "doc-850"), order)
+        record_flow(rt, s, _document(s, "doc-855"), rejected)
+    with rt.session() as s:
+        flow = flow_for(s, "demo", "4500012345")
+        assert flow.next_due_at is not None  # its 997 is still owed
+        steps = {st["step"]: st for st in flow_view(rt, s, flow, utcnow())["steps"]}
+        assert (steps["ship_notice"]["status"], steps["ship_notice"]["due_at"]) == ("pending", None)
+        assert [o["step"] for o in open_steps(rt, s, "demo", utcnow())] == ["functional_ack"]

@@ -119,3 +119,16 @@ def test_a_partner_profile_with_a_bad_flow_rule_fails_to_load_naming_its_file(tm
     path.write_text(path.read_text().replace("hours: 8", "hours: -8"))
     with pytest.raises(PartnerConfigError, match="partner.yaml: flow.order_ack.due.hours"):
         load_partner(path)
+
+
+def test_after_the_supplier_rejects_the_po_no_asn_or_invoice_is_expected():
+    facts = FlowFacts(first={"order": T0, "functional_ack": T0 + H, "order_ack": T0 + 2 * H},
+                      requested_date=date(2026, 12, 10), rejected=True)
+    late = datetime(2027, 1, 1, tzinfo=UTC)
+    status = {s.step: s for s in evaluate(rules_for(None), facts, late)}
+    assert (status["ship_notice"].status, status["ship_notice"].due_at) == ("pending", None)
+    assert status["invoice"].problem == "not expected: the supplier rejected the PO"
+    assert next_due(rules_for(None), facts) is None  # nothing left to chase
+    facts.rejected = False
+    assert status["order_ack"].status == "done" and next_due(rules_for(None), facts) == datetime(2026, 12, 10,
+                                                                                                  tzinfo=UTC)
