@@ -54,12 +54,16 @@ def cmd_outbound_show(args) -> int:
 
 
 def cmd_outbound_check_overdue(args) -> int:
+    from gateway.flow.deadlines import check_flow_deadlines
     from gateway.outbound.acks import check_overdue_acks
     from gateway.store.models import utcnow
 
-    raised = check_overdue_acks(_runtime(), utcnow())
+    rt = _runtime()
+    raised = check_overdue_acks(rt, utcnow())
     print(f"{raised} newly overdue")
-    return EXIT_FAILED if raised and args.fail_if_overdue else EXIT_OK
+    steps = check_flow_deadlines(rt, utcnow())  # the PO flows' steps (855, ASN...) past their due time
+    print(f"{steps} PO flow steps newly overdue")
+    return EXIT_FAILED if (raised or steps) and args.fail_if_overdue else EXIT_OK
 
 
 def cmd_outbound_resend(args) -> int:

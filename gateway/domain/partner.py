@@ -141,6 +141,7 @@ class _PartnerSchema(Schema):
     channels = fields.Nested(_ChannelsSchema, load_default=dict)
     xml = fields.Nested(_XmlSchema, load_default=None, allow_none=True)
     cxml = fields.Nested(_CxmlSchema, load_default=None, allow_none=True)
+    flow = fields.Dict(load_default=None, allow_none=True)  # flow rule overrides: gateway.flow.rules
 
 
 @dataclass(frozen=True)
@@ -253,6 +254,7 @@ class PartnerProfile:
     test_data: str = "hold"  # see TEST_DATA
     strict_releases: bool = False  # a release we hold no tables for is refused, not substituted
     cxml: CxmlSettings | None = None  # it speaks cXML over HTTP (orders out, documents in at /cxml)
+    flow: dict | None = field(default=None, hash=False, compare=False)  # its flow rule overrides (validated)
 
     @property
     def maps_dir(self) -> Path | None:
@@ -295,7 +297,18 @@ def load_partner(path: Path) -> PartnerProfile:
         test_data=data["test_data"],
         strict_releases=data["x12"]["strict_releases"],
         cxml=_cxml(data.get("cxml"), path.parent),
+        flow=_flow(data.get("flow"), path),
     )
+
+
+def _flow(d: dict | None, path: Path) -> dict | None:
+    from gateway.flow.rules import FlowRuleError, rules_for
+
+    try:
+        rules_for(d)  # laid over the defaults, as they will be used
+    except FlowRuleError as exc:
+        raise PartnerConfigError(f"{path}: {exc}") from None
+    return d or None
 
 
 def _xml(d: dict | None, cxml: dict | None = None) -> XmlIdentity:

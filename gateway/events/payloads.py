@@ -74,6 +74,18 @@ class PurchaseOrderSchema(_Strict):
     lines = fields.List(fields.Nested(OrderLineSchema), required=True)
 
 
+class LineAcknowledgmentSchema(_Strict):
+    """One ACK segment of an acknowledged line: a line may carry several (60 accepted, 40
+    backordered), so an acknowledged line lists them all in ``acknowledgments``."""
+
+    status = fields.String(required=True, validate=validate.OneOf(LINE_STATUSES))
+    status_code = _opt(fields.String)
+    quantity = _opt(DecimalString)
+    uom = _opt(fields.String)
+    date_qualifier = _opt(fields.String)  # ACK04 (068: current schedule ship, 067: delivery, ...)
+    date = _opt(IsoDate)
+
+
 class AckLineSchema(_Strict):
     line_number = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(LINE_STATUSES))
@@ -86,6 +98,8 @@ class AckLineSchema(_Strict):
     uom = _opt(fields.String)
     unit_price = _opt(DecimalString)
     scheduled_date = _opt(IsoDate)
+    # every ACK of the line in order; the fields above describe the first (additive)
+    acknowledgments = _opt(fields.List, cls_or_instance=fields.Nested(LineAcknowledgmentSchema))
 
 
 class PurchaseOrderAckSchema(_Strict):
@@ -197,6 +211,21 @@ class InvoiceDiscrepancySchema(_Strict):
     invoiced = DecimalString(required=True, allow_none=True)
 
 
+class FlowStepAlertSchema(_Strict):
+    """``purchase_order.step_overdue`` / ``purchase_order.step_out_of_order``: a step of a
+    PO's flow (gateway.flow) missing past its due time, late, or before a step it needs."""
+
+    po_number = fields.String(required=True)
+    step = fields.String(required=True)  # functional_ack, order_ack, ship_notice, invoice
+    expected = fields.String(required=True)  # the document in words ("855 PO acknowledgment")
+    status = fields.String(required=True, validate=validate.OneOf(("missing", "late", "out_of_order")))
+    due_at = DateOrDateTime(required=True, allow_none=True)
+    done_at = _opt(DateOrDateTime)
+    detected_at = DateOrDateTime(required=True)
+    rule = fields.String(required=True)
+    message = fields.String(required=True)
+
+
 class AckStatusSchema(_Strict):
     """``ack.received`` / ``ack.overdue``: a 997/999 for a document we sent.
 
@@ -226,6 +255,8 @@ PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
     "invoice.received": InvoiceSchema,
     "delivery_date.changed": DeliveryDateChangedSchema,
     "invoice.discrepancy": InvoiceDiscrepancySchema,
+    "purchase_order.step_overdue": FlowStepAlertSchema,
+    "purchase_order.step_out_of_order": FlowStepAlertSchema,
     "ack.received": AckStatusSchema,
     "ack.overdue": AckStatusSchema,
     "document.rejected": DocumentRejectedSchema,

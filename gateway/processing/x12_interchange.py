@@ -254,6 +254,7 @@ def record_event(rt: Runtime, s, doc: Document, body: dict) -> list[DeliveryReco
     adds deliveries for routes configured since; an event not yet delivered anywhere
     takes the new body (a map fix). Returns the deliveries that are new.
     """
+    from gateway.flow.record import record_flow
     from gateway.routing.derived import derived_events, remember_purchase_order
 
     event = s.get(EventRecord, body["event_id"])
@@ -279,7 +280,7 @@ def record_event(rt: Runtime, s, doc: Document, body: dict) -> list[DeliveryReco
         deliveries.append(d)
     if not test:  # a test PO must never be compared with production acknowledgments
         remember_purchase_order(s, body)
-    for derived in derived_events(s, body):
+    for derived in derived_events(s, body) + record_flow(rt, s, doc, body):  # the PO's flow: gateway.flow
         if test:
             derived["test"] = True
         deliveries.extend(record_event(rt, s, doc, derived))

@@ -24,6 +24,9 @@ def create_app(rt: Runtime | None = None, *, demo_erp: bool = False) -> Flask:
     from gateway.web import cxml
 
     app.register_blueprint(cxml.bp)  # POST /cxml: partners' cXML documents, answered with a cXML Response
+    from gateway.web import flow_api
+
+    app.register_blueprint(flow_api.bp)  # the document flow per PO
     from gateway.web.console import init_console
 
     init_console(app)  # the web console: sign-in, CSRF, pages (issue #12)

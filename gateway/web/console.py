@@ -98,6 +98,9 @@ def init_console(app: Flask) -> None:
 
     blueprints = (signin.bp, dashboard.bp, search.bp, saved_searches.bp, document.bp, actions.bp, resubmit.bp,
                   audit_log.bp)
+    from gateway.web.pages import po_flow
+
+    blueprints += (po_flow.bp,)  # the document flow per PO
     console = {bp.name for bp in blueprints}
 
     @app.before_request

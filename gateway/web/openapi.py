@@ -107,6 +107,17 @@ SPEC = {
             "summary": "one document we sent, with the partner's error detail",
             "parameters": [{"name": "outbound_id", "in": "path", "required": True, "schema": {"type": "string"}}],
             "responses": {"200": {"description": "outbound document"}, "404": _ERROR}}},
+        "/api/v1/purchase-orders/{po_number}/flow": {"get": {
+            "summary": "the PO's flow (850, 997/999, 855, 856, 810): each step's status (done, late, missing, "
+                       "pending), due time and documents, the alerts raised, and ordered/shipped/invoiced per line",
+            "parameters": [{"name": "po_number", "in": "path", "required": True, "schema": {"type": "string"}},
+                           {"name": "partner", "in": "query", "schema": {"type": "string"},
+                            "description": "the supplier, when several share the PO number (staff tokens)"}],
+            "responses": {"200": {"description": "flow"}, "404": _ERROR, "409": _ERROR}}},
+        "/api/v1/partners/{partner_id}/open-steps": {"get": {
+            "summary": "what a partner still owes: steps not done, with their due times, soonest first",
+            "parameters": [{"name": "partner_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "open steps"}, "404": _ERROR}}},
         "/api/v1/events": {"get": {
             "summary": "canonical events",
             "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}

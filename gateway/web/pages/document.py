@@ -20,6 +20,7 @@ from gateway.web.pages.access import (
     rt,
     visible_document,
 )
+from gateway.web.pages.po_flow import flows_of_document
 from gateway.web.pages.raw_view import RawView, raw_view
 
 bp = Blueprint("console_document", __name__)
@@ -99,8 +100,9 @@ def show(document_id: str):
         resolved = resolution and {"kind": resolution.kind, "by": resolution.resolved_by, "actor": resolution.actor,
                                    "reason": resolution.reason, "at": resolution.at.isoformat()}
         originals, resubmissions = chain(s, document_id)
+        flows = flows_of_document(s, document_id)
     view = raw_view(rt().blobs.get(detail["sha256"]), detail["transaction_sets"])
     audit(principal(), "document.view", document_id, details={"via": "console"})
     return render_template("console/document.html", d=detail, view=view, findings=findings(detail, view), trail=trail, resolved=resolved,
                            originals=originals, resubmissions=resubmissions, timeline=timeline(detail, trail),
-                           may_act=principal().role in OPERATORS)
+                           may_act=principal().role in OPERATORS, flows=flows)

@@ -30,6 +30,7 @@ def test_every_design_type_has_a_schema():
         "purchase_order.received", "purchase_order.acknowledged", "shipment.noticed",
         "invoice.received", "delivery_date.changed", "invoice.discrepancy",
         "purchase_order.issued", "ack.received", "ack.overdue", "document.rejected",
+        "purchase_order.step_overdue", "purchase_order.step_out_of_order",
     }
 
 

@@ -1,0 +1,66 @@
+"""The three-way match wired: ordered (850) vs shipped (856) vs invoiced (810) per PO line.
+
+The comparison is :func:`gateway.events.derived.invoice_discrepancies` (pure); this
+module feeds it from the quantities stored per PO line (``po_line_quantities``) and
+wraps what disagrees as ``invoice.discrepancy`` events whose ids derive from the
+invoice's event id, so a replayed 810 finds the same events instead of adding new ones.
+
+It runs when an 810 arrives, and again for an invoice of the PO that had matched when an
+ASN arrives after it (a late 856); an invoice that was already found to disagree is not
+reported again (once per invoice).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import select
+
+from gateway.events.derived import derive_events, invoice_discrepancies
+from gateway.flow.models import LineQuantity, PurchaseOrderFlow
+from gateway.store.models_delivery import PurchaseOrder
+
+EVENT = "invoice.discrepancy"
+
+
+def _rows(s, flow: PurchaseOrderFlow, kind: str, event_id: str | None = None) -> list[LineQuantity]:
+    q = select(LineQuantity).where(LineQuantity.flow_id == flow.id, LineQuantity.kind == kind)
+    if event_id is not None:
+        q = q.where(LineQuantity.event_id == event_id)
+    return list(s.scalars(q.order_by(LineQuantity.id)))
+
+
+def _line(row: LineQuantity, quantity_key: str = "quantity") -> dict:
+    return {"line_number": row.line_number, "buyer_part": row.buyer_part, "vendor_part": row.vendor_part,
+            quantity_key: row.quantity, "unit_price": row.unit_price}
+
+
+def ordered_lines(s, flow: PurchaseOrderFlow) -> list[dict]:
+    """The PO's lines: from our latest 850 for it, else from a PO the ERP registered."""
+    rows = _rows(s, flow, "ordered")
+    if rows:
+        latest = rows[-1].event_id  # a changed PO sent again: its latest lines count
+        return [_line(r) for r in rows if r.event_id == latest]
+    po = s.get(PurchaseOrder, flow.po_number)
+    if po is not None and po.partner_id in (None, flow.partner_id):
+        return list(po.payload.get("lines") or [])
+    return []
+
+
+def shipments(s, flow: PurchaseOrderFlow) -> list[dict]:
+    by_event: dict[str, list[dict]] = defaultdict(list)
+    for row in _rows(s, flow, "shipped"):
+        by_event[row.event_id].append(_line(row, "quantity_shipped"))
+    return [{"orders": [{"po_number": flow.po_number, "lines": lines}]} for lines in by_event.values()]
+
+
+def match_invoice(s, flow: PurchaseOrderFlow, invoice_event: dict) -> list[dict]:
+    """``invoice.discrepancy`` events for one invoice of ``flow`` (none when all agree)."""
+    po = {"po_number": flow.po_number, "lines": ordered_lines(s, flow)}
+    asns = shipments(s, flow)
+    if not po["lines"] and not asns:
+        return []  # nothing to compare with
+    invoice = {"invoice_number": invoice_event["payload"]["invoice_number"],
+               "lines": [_line(r) for r in _rows(s, flow, "invoiced", invoice_event["event_id"])]}
+    found = invoice_discrepancies(po, asns, invoice)
+    return derive_events(invoice_event, EVENT, found) if found else []

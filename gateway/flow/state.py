@@ -1,0 +1,34 @@
+"""A stored flow read back as facts, evaluated against its partner's rules."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from gateway.flow.models import PurchaseOrderFlow
+from gateway.flow.rules import FlowFacts, StepRule, StepStatus, evaluate, next_due, rules_for
+
+
+def flow_rules(rt, partner_id: str) -> dict[str, StepRule]:
+    partner = rt.partner(partner_id)
+    return rules_for(partner.flow if partner is not None else None)
+
+
+def facts_of(flow: PurchaseOrderFlow) -> FlowFacts:
+    facts = FlowFacts(requested_date=date.fromisoformat(flow.requested_date) if flow.requested_date else None)
+    for row in flow.steps:
+        if row.step not in facts.first or row.at < facts.first[row.step]:
+            facts.first[row.step] = row.at
+        facts.count[row.step] = facts.count.get(row.step, 0) + 1
+    facts.flagged_overdue = {a.step: a.raised_at for a in flow.alerts if a.kind == "overdue"}
+    acks = sorted((r for r in flow.steps if r.step == "order_ack"), key=lambda r: r.at)
+    facts.rejected = bool(acks) and acks[-1].reference == "rejected"  # its latest 855 rejected the PO
+    return facts
+
+
+def statuses(rt, flow: PurchaseOrderFlow, now: datetime) -> list[StepStatus]:
+    return evaluate(flow_rules(rt, flow.partner_id), facts_of(flow), now)
+
+
+def refresh(rt, flow: PurchaseOrderFlow) -> None:
+    """Recompute when the deadline check must look at this flow again."""
+    flow.next_due_at = next_due(flow_rules(rt, flow.partner_id), facts_of(flow))
