@@ -4,12 +4,15 @@ acknowledge, translate, and record events with their deliveries (the outbox).
 Runs in an RQ worker, from the original bytes in the blob store, so it can run again
 after a crash: a document is claimed with a lease; events have deterministic ids, so a
 second run finds them instead of adding new ones. Everything it decides is committed
-in ONE transaction; only after that are acks and deliveries put on their queues.
+in ONE transaction; only after that are acks sent and deliveries attempted or put on
+their queues (``dispatch``: the RQ job sends and delivers in the same job, see
+:mod:`gateway.routing.dispatch`; callers outside a worker queue them with ``relay``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import BinaryIO
 
@@ -54,8 +57,15 @@ def claim(rt: Runtime, document_id: str) -> bool:
         return result.rowcount == 1
 
 
-def process(rt: Runtime, document_id: str) -> str:
+Dispatch = Callable[[Runtime, list[tuple[str, str]], list[int]], None]
+
+
+def process(rt: Runtime, document_id: str, dispatch: Dispatch = relay) -> str:
     """Returns the document's status afterwards, or ``skipped`` if it was not ours to do.
+
+    Once the outcome is committed, ``dispatch(rt, deliveries, ack_ids)`` hands on the new
+    outbox rows ((id, queue) pairs) and acks; whatever it fails to do, the sweeper finds
+    still pending in the database. A failure there never undoes or fails the processing.
 
     A crash (a bug, the database going away) leaves the document ``received`` with the
     error kept; the sweeper tries again after the lease, up to MAX_PROCESS_ATTEMPTS, and
@@ -65,13 +75,13 @@ def process(rt: Runtime, document_id: str) -> str:
         return "skipped"
     try:
         try:
-            return _process(rt, document_id)
+            status, deliveries, ack_ids = _process(rt, document_id)
         except IntegrityError:
             # Another worker committed the same interchange a moment ago (the same file
             # sent twice at once). Nothing of ours was committed: run again, and this
             # time find it a duplicate.
             log.info("document %s raced another with the same interchange; processing again", document_id)
-            return _process(rt, document_id)
+            status, deliveries, ack_ids = _process(rt, document_id)
     except JobTimeoutException as exc:
         # The same bytes would run out of time again: no retry holding a worker for as
         # long again; the document ends here, with an answer to the partner.
@@ -83,6 +93,12 @@ def process(rt: Runtime, document_id: str) -> str:
             give_up(rt, document_id, f"it crashed {MAX_PROCESS_ATTEMPTS} times; the last error: "
                                      f"{type(exc).__name__}: {exc}")
         raise
+    try:
+        dispatch(rt, deliveries, ack_ids)
+    except Exception:  # committed already: the rows are pending and the sweeper queues them
+        log.exception("document %s: handing on %d deliveries and %d acks failed", document_id,
+                      len(deliveries), len(ack_ids))
+    return status
 
 
 def _record_crash(rt: Runtime, document_id: str, exc: Exception) -> int:
@@ -98,7 +114,7 @@ def _record_crash(rt: Runtime, document_id: str, exc: Exception) -> int:
         return 0
 
 
-def _process(rt: Runtime, document_id: str) -> str:
+def _process(rt: Runtime, document_id: str) -> tuple[str, list[tuple[str, str]], list[int]]:
     with rt.session() as s:
         doc = s.get(Document, document_id)
         outcomes = _outcomes(rt, s, doc)
@@ -108,9 +124,8 @@ def _process(rt: Runtime, document_id: str) -> str:
         s.flush()
         deliveries = [(d.id, d.queue) for o in outcomes for d in o.deliveries] + [(d.id, d.queue) for d in rejected]
         ack_ids = [a.id for o in outcomes for a in o.acks]
-    relay(rt, deliveries, ack_ids)
     log.info("document %s processed: %s, %d acks, %d deliveries", document_id, status, len(ack_ids), len(deliveries))
-    return status
+    return status, deliveries, ack_ids
 
 
 def _outcomes(rt: Runtime, s, doc: Document) -> list[InterchangeOutcome]:
