@@ -316,16 +316,16 @@ def phase_interchange(b: Bench, sets: int, workers: list[int]) -> None:
 
     b.wait_for(lambda: status() != "received", 3600, "the interchange to be processed")
     processed = time.time() - start
-    first = min((p["at"] for p in b.erp.posts if p["body"]["source"]["interchange_control_number"] == icn),
-                default=None)
     b.wait_for(lambda: b.acks_unsent() == 0, 600, "its acks to be sent")
     acked = time.time() - start
     b.wait_for(lambda: posted_for_icn() >= sets, 3600, "every event to be posted")
     done = time.time() - start
     cpu = b.cpu.stop()
+    with b.erp.lock:
+        first = min(p["at"] for p in b.erp.posts if p["body"]["source"]["interchange_control_number"] == icn)
     print(f"interchange: {sets} sets ({len(data) // 1024} KB) in one file: status {status()} after {processed:.1f}s, "
           f"acks sent after {acked:.1f}s, all {sets} events posted after {done:.1f}s "
-          f"(first POST after {first - start if first else float('nan'):.1f}s); worker peak RSS "
+          f"(first POST after {first - start:.1f}s); worker peak RSS "
           f"{rss_before:.0f} MB before, {max(peak_rss_mb(p) for p in workers):.0f} MB after")
     print(CpuMeter.report(cpu, sets))
     print(b.check_guarantees())

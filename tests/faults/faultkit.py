@@ -76,7 +76,8 @@ class Receiver:
                         isinstance(action, int) and action < 300)
                     receiver.posts.append({"key": self.headers.get("Idempotency-Key"), "raw": raw,
                                            "body": json.loads(raw or b"null"), "headers": dict(self.headers),
-                                           "action": action, "committed": committed, "at": time.time()})
+                                           "action": action, "committed": committed, "at": time.time(),
+                                           "peer": self.client_address})
                 if receiver.delay:
                     time.sleep(receiver.delay)
                 if action == "drop":
