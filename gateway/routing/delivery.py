@@ -58,25 +58,38 @@ def claim(rt: Runtime, delivery_id: str) -> bool:
 
 
 def _claim(rt: Runtime, delivery_id: str) -> Claimed | None:
-    """The lease and the event in one transaction: an UPDATE that only a pending, unleased
-    row matches (so two workers can never both win it), then the event's body."""
-    now = utcnow()
     with rt.session() as s:
-        row = s.execute(
-            update(DeliveryRecord)
-            .where(
-                DeliveryRecord.id == delivery_id,
-                DeliveryRecord.status == DeliveryStatus.PENDING,
-                or_(DeliveryRecord.lease_until.is_(None), DeliveryRecord.lease_until < now),
-            )
-            .values(lease_until=now + timedelta(seconds=rt.settings.lease_seconds),
-                    attempts=DeliveryRecord.attempts + 1)
-            .returning(DeliveryRecord.adapter, DeliveryRecord.queue, DeliveryRecord.attempts,
-                       DeliveryRecord.event_id)
-            .execution_options(synchronize_session=False)
-        ).first()
-        if row is None:
-            return None
+        return _claim_in(s, rt, delivery_id)
+
+
+def _claim_in(s, rt: Runtime, delivery_id: str) -> Claimed | None:
+    """Take the lease with an UPDATE that only a pending, unleased row matches (so two
+    workers can never both win it), returning the event's body: in the same statement on
+    PostgreSQL (UPDATE ... FROM events); SQLite cannot return a joined table's columns,
+    so there the event is a second SELECT in the same transaction."""
+    now = utcnow()
+    joined = s.get_bind().dialect.name == "postgresql"
+    claim = (
+        update(DeliveryRecord)
+        .where(
+            DeliveryRecord.id == delivery_id,
+            DeliveryRecord.status == DeliveryStatus.PENDING,
+            or_(DeliveryRecord.lease_until.is_(None), DeliveryRecord.lease_until < now),
+        )
+        .values(lease_until=now + timedelta(seconds=rt.settings.lease_seconds),
+                attempts=DeliveryRecord.attempts + 1)
+        .returning(DeliveryRecord.adapter, DeliveryRecord.queue, DeliveryRecord.attempts, DeliveryRecord.event_id)
+        .execution_options(synchronize_session=False)
+    )
+    if joined:
+        claim = claim.where(DeliveryRecord.event_id == EventRecord.event_id).returning(
+            EventRecord.partner_id, EventRecord.body)
+    row = s.execute(claim).first()
+    if row is None:
+        return None
+    if joined:
+        partner_id, body = row.partner_id, row.body
+    else:
         body, partner_id = s.execute(select(EventRecord.body, EventRecord.partner_id)
                                      .where(EventRecord.event_id == row.event_id)).one()
     return Claimed(delivery_id, row.adapter, row.queue, row.attempts, partner_id, body)
@@ -104,23 +117,35 @@ def adapter_for(rt: Runtime, name: str, partner_id: str | None):
 
 def attempt(rt: Runtime, delivery_id: str) -> str:
     """One attempt. Returns the delivery's status afterwards (or ``skipped``)."""
-    claimed = _claim(rt, delivery_id)
-    if claimed is None:
-        return "skipped"
-    try:
-        result = adapter_for(rt, claimed.adapter, claimed.partner_id).deliver(claimed.event)
-    except Exception as exc:  # a bug or misconfiguration: recorded and retried, never a dangling lease
-        log.exception("adapter %s failed on %s", claimed.adapter, delivery_id)
-        result = DeliveryResult(Outcome.RETRY, f"{type(exc).__name__}: {exc}")
-    return _record(rt, claimed, result)
+    return attempt_many(rt, [delivery_id]).popitem()[0]
 
 
 def attempt_many(rt: Runtime, delivery_ids: list[str]) -> dict[str, int]:
-    """Attempt each delivery once, in order; each is claimed on its own lease just before
-    its POST (a slow target can never make a later one's lease lapse unnoticed)."""
+    """Attempt each delivery once, in order; counts by resulting status (or ``skipped``).
+
+    Each is claimed on its own lease just before its POST, so a slow target can never let
+    a later one's lease lapse while it waits; the verdict on one and the claim of the next
+    share a transaction (one commit per delivery, not two)."""
     counts: Counter[str] = Counter()
-    for delivery_id in delivery_ids:
-        counts[str(attempt(rt, delivery_id))] += 1
+    verdict: tuple[Claimed, DeliveryResult] | None = None
+    for delivery_id in [*delivery_ids, None]:
+        with rt.session() as s:
+            recorded = _write_verdict(s, rt, *verdict) if verdict else None
+            claimed = _claim_in(s, rt, delivery_id) if delivery_id else None
+        if verdict:
+            counts[_after_verdict(rt, *verdict, recorded)] += 1
+        verdict = None
+        if delivery_id is None:
+            break
+        if claimed is None:
+            counts["skipped"] += 1
+            continue
+        try:
+            result = adapter_for(rt, claimed.adapter, claimed.partner_id).deliver(claimed.event)
+        except Exception as exc:  # a bug or misconfiguration: recorded and retried, never a dangling lease
+            log.exception("adapter %s failed on %s", claimed.adapter, delivery_id)
+            result = DeliveryResult(Outcome.RETRY, f"{type(exc).__name__}: {exc}")
+        verdict = (claimed, result)
     return dict(counts)
 
 
@@ -142,32 +167,45 @@ def record_result(rt: Runtime, delivery_id: str, result: DeliveryResult) -> str:
 
 
 def _record(rt: Runtime, claimed: Claimed, result: DeliveryResult) -> str:
-    """The verdict as one UPDATE that only matches a row still pending: if our lease
-    lapsed and another attempt already finished it, its verdict stands."""
+    with rt.session() as s:
+        recorded = _write_verdict(s, rt, claimed, result)
+    return _after_verdict(rt, claimed, result, recorded)
+
+
+def _verdict(rt: Runtime, claimed: Claimed, result: DeliveryResult) -> tuple[dict, timedelta | None]:
     now = utcnow()
     policy = _policy(rt, claimed.adapter, claimed.partner_id)
     values = dict(response_status=result.status_code, response_body=result.response_body, lease_until=None)
     retry_in = None
     if result.outcome is Outcome.DELIVERED:
-        status = DeliveryStatus.DELIVERED
-        values.update(status=status, delivered_at=now, last_error=None)
+        values.update(status=DeliveryStatus.DELIVERED, delivered_at=now, last_error=None)
     elif result.outcome is Outcome.REFUSED or claimed.attempts >= policy.max_attempts:
-        status = DeliveryStatus.DEAD_LETTERED
-        values.update(status=status, last_error=result.detail, dead_lettered_at=now)
+        values.update(status=DeliveryStatus.DEAD_LETTERED, last_error=result.detail, dead_lettered_at=now)
     else:
-        status = DeliveryStatus.PENDING
         retry_in = policy.delay(claimed.attempts)
         values.update(last_error=result.detail, next_attempt_at=now + retry_in, queued_at=now + retry_in)
-    with rt.session() as s:
-        done = s.execute(update(DeliveryRecord)
-                         .where(DeliveryRecord.id == claimed.id, DeliveryRecord.status == DeliveryStatus.PENDING)
-                         .values(**values).execution_options(synchronize_session=False))
-        if done.rowcount != 1:
-            other = s.scalar(select(DeliveryRecord.status).where(DeliveryRecord.id == claimed.id))
-            log.warning("delivery %s was finished by another attempt (%s); dropping %s",
-                        claimed.id, other, result.detail)
-            return other
-    if status == DeliveryStatus.DEAD_LETTERED:
+    return values, retry_in
+
+
+def _write_verdict(s, rt: Runtime, claimed: Claimed, result: DeliveryResult) -> tuple[str, timedelta | None, bool]:
+    """The verdict as one UPDATE that only matches a row still pending: if our lease
+    lapsed and another attempt already finished it, its verdict stands. Returns (status
+    afterwards, retry delay, whether ours was written)."""
+    values, retry_in = _verdict(rt, claimed, result)
+    done = s.execute(update(DeliveryRecord)
+                     .where(DeliveryRecord.id == claimed.id, DeliveryRecord.status == DeliveryStatus.PENDING)
+                     .values(**values).execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        return s.scalar(select(DeliveryRecord.status).where(DeliveryRecord.id == claimed.id)), None, False
+    return values.get("status", DeliveryStatus.PENDING), retry_in, True
+
+
+def _after_verdict(rt: Runtime, claimed: Claimed, result: DeliveryResult, recorded) -> str:
+    """After the verdict's commit: say what happened, and schedule the retry."""
+    status, retry_in, ours = recorded
+    if not ours:
+        log.warning("delivery %s was finished by another attempt (%s); dropping %s", claimed.id, status, result.detail)
+    elif status == DeliveryStatus.DEAD_LETTERED:
         log.warning("delivery %s dead-lettered after %d attempts: %s", claimed.id, claimed.attempts, result.detail)
     else:
         log.info("delivery %s: %s (%s)", claimed.id, status, result.detail)
@@ -175,4 +213,4 @@ def _record(rt: Runtime, claimed: Claimed, result: DeliveryResult) -> str:
         from gateway.routing.outbox import enqueue_delivery
 
         enqueue_delivery(rt, claimed.id, claimed.queue, delay=retry_in, attempt=claimed.attempts + 1)
-    return status
+    return str(status)

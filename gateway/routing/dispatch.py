@@ -31,17 +31,15 @@ INLINE_DELIVERIES = 20
 
 def dispatch(rt: Runtime, deliveries: list[tuple[str, str]], ack_ids: list[int]) -> None:
     from gateway.processing.acks import send
-    from gateway.routing.delivery import attempt
+    from gateway.routing.delivery import attempt_many
 
     inline = [d for d in deliveries if d[1] in INLINE_QUEUES][:INLINE_DELIVERIES]
     enqueue_deliveries(rt, [d for d in deliveries if d not in inline])
-    for n, (delivery_id, _queue) in enumerate(inline):
+    if inline:
         try:
-            attempt(rt, delivery_id)
-        except Exception:  # the database went away mid-attempt: queue the rest, the sweeper does the rest
-            log.exception("delivery %s failed in the processing job; queueing the rest", delivery_id)
-            enqueue_deliveries(rt, inline[n + 1:])
-            break
+            attempt_many(rt, [delivery_id for delivery_id, _queue in inline])
+        except Exception:  # the database went away mid-way: the sweeper queues what is still pending
+            log.exception("delivering in the processing job failed; the sweeper will queue what is left")
     for ack_id in ack_ids:
         try:
             send(rt, ack_id)
