@@ -34,6 +34,9 @@ from gateway.x12.model import FunctionalGroup, Interchange, TransactionSet
 
 log = logging.getLogger("gateway.processing")
 
+#: Sets between flushes: a big interchange's rows are sent to the database as it goes
+#: (still one transaction), so memory does not grow with the number of sets.
+FLUSH_EVERY = 200
 ACK_GROUPS = {"FA"}  # inbound 997/999 are never acknowledged (X12: "shall not be acknowledged")
 # An ack recorded before acks named the interchange they answer (migration 0007): it
 # answered the whole document, as every ack did then.
@@ -85,9 +88,13 @@ def process_interchange(rt: Runtime, s, doc: Document, result, index: int, data:
     from gateway.outbound.acks import apply_interchange_acks  # TA1s answering interchanges we sent
 
     accepted = apply_interchange_acks(rt, s, doc, partner, ic, data, outcome)
+    done = 0
     for group in ic.groups:
         for ts in group.transactions:
             ok, reason = _process_set(rt, s, doc, result, index, ic, group, ts, partner, envelope_errors, outcome)
+            done += 1
+            if done % FLUSH_EVERY == 0:  # written rows (and their event bodies) leave memory as we go
+                s.flush()
             accepted += ok
             if reason:
                 outcome.reason = reason if outcome.reason is None else f"{outcome.reason}; {reason}"
