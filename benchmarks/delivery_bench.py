@@ -43,7 +43,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "tests" / "faults")]
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-from faultkit import Processes, Receiver, RedisServer, gateway_env, make_855  # noqa: E402
+from faultkit import Processes, Receiver, RedisServer, gateway_env, make_855, make_big_interchange  # noqa: E402
 
 
 def pct(values: list[float], p: float) -> float:
@@ -147,34 +147,6 @@ def fresh_postgres(base: str):
             c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
     return admin_url.rsplit("/", 1)[0] + "/" + name, drop
-
-
-def big_interchange(icn: int, sets: int) -> bytes:
-    """One interchange of ``sets`` transaction sets: half 856 (GS SH), half 810 (GS IN)."""
-    def parts(path: Path) -> tuple[list[str], list[str]]:
-        segs = [x.strip() for x in path.read_text().split("~") if x.strip()]
-        return segs[:2], segs[2:-2]  # ISA, GS | ST..SE
-
-    (isa, gs_sh), asn = parts(next((REPO / "sample_docs" / "856").glob("*sh-77001.edi")))
-    (_, gs_in), inv = parts(next((REPO / "sample_docs" / "810").glob("*.edi")))
-    isa = isa.replace("*000000102*", f"*{icn:09d}*").replace("*0*P*", "*0*P*")
-    out, n = [isa], 0
-    for gs, body, count, ref in ((gs_sh, asn, sets - sets // 2, "SH-77001"), (gs_in, inv, sets // 2, "INV-88001")):
-        gs_fields = gs.split("*")
-        out.append(gs)
-        for _ in range(count):
-            n += 1
-            st = f"{n:06d}"
-            for seg in body:
-                seg = seg.replace(ref, f"{ref[:3]}{n}")
-                if seg.startswith("ST*"):
-                    seg = "*".join(seg.split("*")[:2] + [st])
-                elif seg.startswith("SE*"):
-                    seg = "*".join(seg.split("*")[:2] + [st])
-                out.append(seg)
-        out.append(f"GE*{count}*{gs_fields[6]}")
-    out.append(f"IEA*2*{icn:09d}")
-    return ("~\n".join(out) + "~\n").encode()
 
 
 class Bench:
@@ -295,7 +267,7 @@ def phase_latency(b: Bench, rate: float, duration: float) -> None:
 
 
 def phase_interchange(b: Bench, sets: int, workers: list[int]) -> None:
-    data = big_interchange(b.next, sets)
+    data = make_big_interchange(b.next, sets)
     rss_before = max(peak_rss_mb(p) for p in workers)
     b.cpu.start()
     start = time.time()

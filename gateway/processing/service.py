@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import BinaryIO
 
 from rq.timeouts import JobTimeoutException
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 
 from gateway.bootstrap import Runtime
@@ -44,19 +44,24 @@ def claim(rt: Runtime, document_id: str) -> bool:
     must not look abandoned to the sweeper while it is still being read)."""
     now = utcnow()
     with rt.session() as s:
-        size = s.scalar(select(Document.size).where(Document.id == document_id)) or 0
-        lease = rt.settings.lease_seconds  # small files: seconds of work, fast recovery after a crash
-        if size > rt.settings.bulk_threshold_bytes:  # the `bulk` queue's documents: minutes of work
-            lease = max(lease, processing_timeout(size) + 60)
-        result = s.execute(
+        taken = s.execute(
             update(Document)
             .where(Document.id == document_id, Document.status == DocumentStatus.RECEIVED,
                    Document.process_attempts < MAX_PROCESS_ATTEMPTS,
                    or_(Document.lease_until.is_(None), Document.lease_until < now))
-            .values(lease_until=now + timedelta(seconds=lease),
+            .values(lease_until=now + timedelta(seconds=rt.settings.lease_seconds),
                     process_attempts=Document.process_attempts + 1)
-        )
-        return result.rowcount == 1
+            .returning(Document.size).execution_options(synchronize_session=False)
+        ).first()
+        if taken is None:
+            return False
+        # small files: seconds of work, fast recovery after a crash; the `bulk` queue's: minutes
+        if (taken.size or 0) > rt.settings.bulk_threshold_bytes:
+            s.execute(update(Document).where(Document.id == document_id)
+                      .values(lease_until=now + timedelta(seconds=max(rt.settings.lease_seconds,
+                                                                      processing_timeout(taken.size) + 60)))
+                      .execution_options(synchronize_session=False))
+        return True
 
 
 Dispatch = Callable[[Runtime, list[tuple[str, str]], list[int]], None]

@@ -81,10 +81,9 @@ def process_interchange(rt: Runtime, s, doc: Document, result, index: int, data:
 
     test = ic.usage == "T"  # ISA15: validated and acknowledged as usual, never delivered to production
     doc.test = doc.test or test
-    acks = _acknowledge(rt, s, doc, result, index, partner, extra)
     envelope_errors = [f for f in list(result.findings) + extra
                        if f.is_error and f.interchange_index == index and f.level is Level.INTERCHANGE]
-    outcome = InterchangeOutcome(DocumentStatus.ACCEPTED, acks=acks)
+    outcome = InterchangeOutcome(DocumentStatus.ACCEPTED)
     from gateway.outbound.acks import apply_interchange_acks  # TA1s answering interchanges we sent
 
     accepted = apply_interchange_acks(rt, s, doc, partner, ic, data, outcome)
@@ -105,6 +104,11 @@ def process_interchange(rt: Runtime, s, doc: Document, result, index: int, data:
         outcome.reason = outcome.reason or "no transaction set could be accepted"
     elif test:
         outcome.reason = "; ".join(filter(None, [outcome.reason, f"ISA13 {ic.control_number}: {partner.test_data_handling}"]))
+    # Acknowledged last: the ack takes our control numbers, one locked counter row shared by
+    # every worker, and holds it until the commit; taken before the sets, it made every
+    # other worker's document wait for this one's translation (a 10,000-set one: minutes).
+    # The ack's content comes from validation alone, so its place here changes nothing in it.
+    outcome.acks = _acknowledge(rt, s, doc, result, index, partner, extra)
     s.add(_interchange_row(doc, ic, sha, outcome.status, partner.id))
     return outcome
 
