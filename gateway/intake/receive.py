@@ -12,6 +12,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 
+from gateway import queue as jobs
 from gateway.bootstrap import Runtime
 from gateway.domain.status import DocumentStatus
 from gateway.routing import queues
@@ -90,7 +91,7 @@ def enqueue_processing(rt: Runtime, document_id: str, size: int | None = None) -
             with rt.session() as s:
                 size = s.get(Document, document_id).size
         rt.queue(queues.processing_queue(size, rt.settings.bulk_threshold_bytes)).enqueue_call(
-            "gateway.routing.jobs.process_document",
+            jobs.process_document,
             args=(document_id,),
             timeout=processing_timeout(size),
             job_id=queues.job_id("process", document_id, uuid.uuid4().hex[:8]),

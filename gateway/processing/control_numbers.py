@@ -27,6 +27,7 @@ class DatabaseControlNumbers:
             row = self.session.execute(
                 update(ControlNumber).where(ControlNumber.name == name)
                 .values(value=ControlNumber.value % limit + 1).returning(ControlNumber.value)
+                .execution_options(synchronize_session=False)  # no ControlNumber object is kept in a session
             ).first()
             if row is not None:
                 return int(row[0])

@@ -34,6 +34,9 @@ from gateway.x12.model import FunctionalGroup, Interchange, TransactionSet
 
 log = logging.getLogger("gateway.processing")
 
+#: Sets between flushes: a big interchange's rows are sent to the database as it goes
+#: (still one transaction), so memory does not grow with the number of sets.
+FLUSH_EVERY = 200
 ACK_GROUPS = {"FA"}  # inbound 997/999 are never acknowledged (X12: "shall not be acknowledged")
 # An ack recorded before acks named the interchange they answer (migration 0007): it
 # answered the whole document, as every ack did then.
@@ -78,16 +81,19 @@ def process_interchange(rt: Runtime, s, doc: Document, result, index: int, data:
 
     test = ic.usage == "T"  # ISA15: validated and acknowledged as usual, never delivered to production
     doc.test = doc.test or test
-    acks = _acknowledge(rt, s, doc, result, index, partner, extra)
     envelope_errors = [f for f in list(result.findings) + extra
                        if f.is_error and f.interchange_index == index and f.level is Level.INTERCHANGE]
-    outcome = InterchangeOutcome(DocumentStatus.ACCEPTED, acks=acks)
+    outcome = InterchangeOutcome(DocumentStatus.ACCEPTED)
     from gateway.outbound.acks import apply_interchange_acks  # TA1s answering interchanges we sent
 
     accepted = apply_interchange_acks(rt, s, doc, partner, ic, data, outcome)
+    done = 0
     for group in ic.groups:
         for ts in group.transactions:
             ok, reason = _process_set(rt, s, doc, result, index, ic, group, ts, partner, envelope_errors, outcome)
+            done += 1
+            if done % FLUSH_EVERY == 0:  # written rows (and their event bodies) leave memory as we go
+                s.flush()
             accepted += ok
             if reason:
                 outcome.reason = reason if outcome.reason is None else f"{outcome.reason}; {reason}"
@@ -98,6 +104,11 @@ def process_interchange(rt: Runtime, s, doc: Document, result, index: int, data:
         outcome.reason = outcome.reason or "no transaction set could be accepted"
     elif test:
         outcome.reason = "; ".join(filter(None, [outcome.reason, f"ISA13 {ic.control_number}: {partner.test_data_handling}"]))
+    # Acknowledged last: the ack takes our control numbers, one locked counter row shared by
+    # every worker, and holds it until the commit; taken before the sets, it made every
+    # other worker's document wait for this one's translation (a 10,000-set one: minutes).
+    # The ack's content comes from validation alone, so its place here changes nothing in it.
+    outcome.acks = _acknowledge(rt, s, doc, result, index, partner, extra)
     s.add(_interchange_row(doc, ic, sha, outcome.status, partner.id))
     return outcome
 

@@ -1,24 +1,6 @@
-"""RQ job entry points. Each takes an id (claim check), never a payload, and works
-from the database and the blob store, so any worker on any host can run it again."""
+"""Where RQ jobs queued by earlier releases find their functions: they name
+``gateway.routing.jobs.<name>``. New jobs are enqueued by reference from :mod:`gateway.queue`."""
 
-from __future__ import annotations
+from gateway.queue import deliver, deliver_batch, process_document, send_ack
 
-from gateway.bootstrap import runtime
-
-
-def process_document(document_id: str) -> str:
-    from gateway.processing.service import process
-
-    return process(runtime(), document_id)
-
-
-def deliver(delivery_id: str) -> str:
-    from gateway.routing.delivery import attempt
-
-    return attempt(runtime(), delivery_id)
-
-
-def send_ack(ack_id: int) -> str:
-    from gateway.processing.acks import send
-
-    return send(runtime(), ack_id)
+__all__ = ["deliver", "deliver_batch", "process_document", "send_ack"]

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 import random
+from collections import defaultdict
 from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 
+from gateway import queue as jobs
 from gateway.bootstrap import Runtime
 from gateway.domain.status import MAX_PROCESS_ATTEMPTS, AckStatus, DeliveryStatus, DocumentStatus
 from gateway.intake.receive import enqueue_processing
@@ -22,6 +24,11 @@ from gateway.routing import queues
 from gateway.store.models import AckRecord, DeliveryRecord, Document, utcnow
 
 log = logging.getLogger("gateway.routing")
+
+
+#: Deliveries per ``deliver_batch`` job: one job's bookkeeping in Redis (a dozen round
+#: trips) is shared by this many, while each delivery keeps its own lease and verdict.
+BATCH_SIZE = 50
 
 
 def enqueue_delivery(rt: Runtime, delivery_id: str, queue_name: str, delay: timedelta | None = None,
@@ -33,25 +40,45 @@ def enqueue_delivery(rt: Runtime, delivery_id: str, queue_name: str, delay: time
     old copy lingers (say, in the started registry of a killed worker). Duplicates are
     harmless: the database lease lets one run and the others return ``skipped``.
     """
+    jid = queues.job_id("deliver", delivery_id, f"a{attempt or 0}", str(random.getrandbits(32)))
+    return _enqueue_batch(rt, [delivery_id], queue_name, jid, delay)
+
+
+def enqueue_deliveries(rt: Runtime, deliveries: list[tuple[str, str]]) -> int:
+    """Queue (id, queue) pairs as ``deliver_batch`` jobs of up to :data:`BATCH_SIZE` ids per
+    queue; returns how many ids were queued (the sweeper finds the rest)."""
+    by_queue: dict[str, list[str]] = defaultdict(list)
+    for delivery_id, queue_name in deliveries:
+        by_queue[queue_name].append(delivery_id)
+    queued = 0
+    for queue_name, ids in by_queue.items():
+        for i in range(0, len(ids), BATCH_SIZE):
+            chunk = ids[i:i + BATCH_SIZE]
+            jid = queues.job_id("deliver", chunk[0], f"n{len(chunk)}", str(random.getrandbits(32)))
+            queued += len(chunk) if _enqueue_batch(rt, chunk, queue_name, jid) else 0
+    return queued
+
+
+def _enqueue_batch(rt: Runtime, ids: list[str], queue_name: str, jid: str, delay: timedelta | None = None) -> bool:
     try:
         q = rt.queue(queue_name)
-        jid = queues.job_id("deliver", delivery_id, f"a{attempt or 0}", str(random.getrandbits(32)))
         kwargs = dict(job_id=jid, result_ttl=3600, failure_ttl=7 * 24 * 3600)
-        timeout = queues.JOB_TIMEOUT.get(queue_name, 600)
+        # RQ's limit is for the whole job: each delivery in it may take up to its adapter's timeout.
+        timeout = queues.JOB_TIMEOUT.get(queue_name, 600) * max(1, len(ids) // 10)
         if delay and delay.total_seconds() > 0:
-            q.enqueue_in(delay, "gateway.routing.jobs.deliver", delivery_id, job_timeout=timeout, **kwargs)
+            q.enqueue_in(delay, jobs.deliver_batch, ids, job_timeout=timeout, **kwargs)
         else:
-            q.enqueue_call("gateway.routing.jobs.deliver", args=(delivery_id,), timeout=timeout, **kwargs)
+            q.enqueue_call(jobs.deliver_batch, args=(ids,), timeout=timeout, **kwargs)
         return True
     except Exception as exc:
-        log.warning("could not enqueue delivery %s: %s", delivery_id, exc)
+        log.warning("could not enqueue deliveries %s: %s", ", ".join(ids[:3]) + (" ..." if len(ids) > 3 else ""), exc)
         return False
 
 
 def enqueue_ack(rt: Runtime, ack_id: int) -> bool:
     try:
         rt.queue("acks").enqueue_call(
-            "gateway.routing.jobs.send_ack", args=(ack_id,),
+            jobs.send_ack, args=(ack_id,),
             job_id=queues.job_id("ack", str(ack_id), str(random.getrandbits(32))), result_ttl=3600,
         )
         return True
@@ -64,8 +91,7 @@ def relay(rt: Runtime, deliveries: list[tuple[str, str]], ack_ids: list[int]) ->
     """Queue freshly committed outbox rows: ``deliveries`` as (id, queue) pairs."""
     for ack_id in ack_ids:
         enqueue_ack(rt, ack_id)
-    for delivery_id, queue_name in deliveries:
-        enqueue_delivery(rt, delivery_id, queue_name)
+    enqueue_deliveries(rt, deliveries)
 
 
 def sweep(rt: Runtime, limit: int = 500) -> dict[str, int]:
@@ -99,8 +125,7 @@ def sweep(rt: Runtime, limit: int = 500) -> dict[str, int]:
     for doc_id in docs:
         counts["documents"] += enqueue_processing(rt, doc_id)
     counts["failed"] = _end_exhausted(rt, free, limit)
-    for delivery_id, queue_name in dels:
-        counts["deliveries"] += enqueue_delivery(rt, delivery_id, queue_name)
+    counts["deliveries"] = enqueue_deliveries(rt, [(d[0], d[1]) for d in dels])
     for ack_id in acks:
         counts["acks"] += enqueue_ack(rt, ack_id)
     if any(counts.values()):

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from gateway.bootstrap import Runtime
 from gateway.domain.status import DeliveryStatus
-from gateway.routing.outbox import enqueue_delivery
+from gateway.routing.outbox import enqueue_deliveries
 from gateway.store.models import DeliveryRecord, EventRecord, utcnow
 
 log = logging.getLogger("gateway.routing")
@@ -77,8 +77,13 @@ def _replay(rt: Runtime, delivery_ids: list[str], force: bool, audit: Audit | No
     to_queue: list[tuple[str, str]] = []
     now = utcnow()
     with rt.session() as s:
+        rows: dict[str, DeliveryRecord] = {}
+        for i in range(0, len(delivery_ids), 500):  # locked a chunk at a time, not one round trip each
+            chunk = delivery_ids[i:i + 500]
+            rows.update((d.id, d) for d in s.scalars(select(DeliveryRecord).where(DeliveryRecord.id.in_(chunk))
+                                                     .with_for_update()))
         for delivery_id in delivery_ids:
-            d = s.get(DeliveryRecord, delivery_id, with_for_update=True)
+            d = rows.get(delivery_id)
             if d is None:
                 report.skipped[delivery_id] = "no such delivery"
                 continue
@@ -96,9 +101,8 @@ def _replay(rt: Runtime, delivery_ids: list[str], force: bool, audit: Audit | No
             report.requeued.append(d.id)
         if audit is not None:
             audit(s, report)  # fails -> the whole transaction rolls back and nothing is queued
-    for delivery_id, queue_name in to_queue:
-        # If Redis is away the row is pending with queued_at set: the sweeper queues it later.
-        enqueue_delivery(rt, delivery_id, queue_name)
+    # If Redis is away the rows are pending with queued_at set: the sweeper queues them later.
+    enqueue_deliveries(rt, to_queue)
     if to_queue:
         log.info("replayed %d deliveries", len(to_queue))
     return report

@@ -1,0 +1,48 @@
+"""RQ entry points: every job the gateway puts on a queue is one of these functions,
+enqueued by reference (``queue.enqueue_call(process_document, ...)``), never by a
+dotted string that can drift from the code.
+
+Each takes ids (claim check), never payloads, and works from the database and the blob
+store, so any worker on any host can run it again. This module imports nothing from the
+gateway at import time: RQ imports it in every worker, and the work each job does is
+loaded on its first call.
+
+One document, one job: ``process_document`` validates, acknowledges, translates and
+records in one transaction, then sends the acks and makes the first ERP delivery
+attempts in the same job (see :func:`gateway.routing.dispatch.dispatch`). Only what
+cannot go there (non-critical targets, retries, replays, a big document's thousands of
+events) becomes ``deliver_batch`` jobs.
+"""
+
+from __future__ import annotations
+
+
+def process_document(document_id: str) -> str:
+    from gateway.bootstrap import runtime
+    from gateway.processing.service import process
+    from gateway.routing.dispatch import dispatch
+
+    return process(runtime(), document_id, dispatch=dispatch)
+
+
+def deliver_batch(delivery_ids: list[str]) -> dict[str, int]:
+    """Attempt each delivery once (each claimed on its own lease); counts by outcome."""
+    from gateway.bootstrap import runtime
+    from gateway.routing.delivery import attempt_many
+
+    return attempt_many(runtime(), delivery_ids)
+
+
+def deliver(delivery_id: str) -> str:
+    """One delivery (jobs queued before deliveries were batched still name this)."""
+    from gateway.bootstrap import runtime
+    from gateway.routing.delivery import attempt
+
+    return attempt(runtime(), delivery_id)
+
+
+def send_ack(ack_id: int) -> str:
+    from gateway.bootstrap import runtime
+    from gateway.processing.acks import send
+
+    return send(runtime(), ack_id)
