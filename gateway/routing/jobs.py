@@ -6,10 +6,20 @@ from __future__ import annotations
 from gateway.bootstrap import runtime
 
 
+def _current_runtime():
+    """This process's runtime, with partners and maps onboarded since it started (one
+    primary-key read per job; a reload only when something was activated)."""
+    from gateway.onboarding.directory import refresh
+
+    rt = runtime()
+    refresh(rt)
+    return rt
+
+
 def process_document(document_id: str) -> str:
     from gateway.processing.service import process
 
-    return process(runtime(), document_id)
+    return process(_current_runtime(), document_id)
 
 
 def deliver(delivery_id: str) -> str:
@@ -21,4 +31,4 @@ def deliver(delivery_id: str) -> str:
 def send_ack(ack_id: int) -> str:
     from gateway.processing.acks import send
 
-    return send(runtime(), ack_id)
+    return send(_current_runtime(), ack_id)
