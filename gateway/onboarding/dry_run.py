@@ -25,7 +25,7 @@ from gateway.mapping.evaluate import TranslationError
 from gateway.mapping.translator import cached_maps, translate_transaction
 from gateway.mapping.xmltranslator import document_kind, safe_parse, translate_document
 from gateway.onboarding.directory import file_partners, maps_folder
-from gateway.onboarding.errors import Invalid
+from gateway.onboarding.errors import OnboardingError
 from gateway.onboarding.map_checks import document_type
 from gateway.onboarding.map_versions import (
     active_version_id,
@@ -50,9 +50,9 @@ def run(rt, principal, partner_id: str, version_id: int, *, documents: int = DEF
     """Dry-run ``version_id`` on the partner's samples, ``samples`` given with the
     request, and its last ``documents`` real documents of the map's document type."""
     if not isinstance(documents, int) or isinstance(documents, bool) or not 0 <= documents <= MAX_DOCUMENTS:
-        raise Invalid(f"documents must be a whole number from 0 to {MAX_DOCUMENTS}")
+        raise OnboardingError(f"documents must be a whole number from 0 to {MAX_DOCUMENTS}")
     if len(samples) > MAX_SAMPLES:
-        raise Invalid(f"at most {MAX_SAMPLES} samples may be sent with a dry-run")
+        raise OnboardingError(f"at most {MAX_SAMPLES} samples may be sent with a dry-run")
     profile = require_partner(rt, partner_id)
     import_file_maps(rt, partner_id)
     version = get_version(rt, partner_id, version_id)
