@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.domain.partner import PartnerProfile, load_partner
 from gateway.mapping.loader import BASE_MAPS_DIR, map_files
+from gateway.onboarding.file_maps import current_file_maps, import_file_maps
 from gateway.onboarding.map_checks import file_document_type
 from gateway.onboarding.materialize import write_tree
 from gateway.store.models_onboarding import (
@@ -73,6 +74,14 @@ def refresh(rt) -> None:
     with state.lock:
         if generation == state.generation:
             return
+        if state.generation is None:  # this process's first look: the repository's maps as versions
+            for profile in state.file_partners.values():
+                try:
+                    import_file_maps(rt, profile)
+                except Exception:  # a broken map file was reported at start; never stop a job for it
+                    log.exception("the map files of %s could not be recorded as versions", profile.id)
+            with rt.session() as s:
+                generation = s.scalar(select(OnboardingGeneration.value).where(OnboardingGeneration.id == 1))
         with rt.session() as s:
             rt.partners = effective_partners(rt.settings.home, state.file_partners, s)
         state.generation = generation
@@ -85,7 +94,7 @@ def effective_partners(home: Path, files: dict[str, PartnerProfile], s) -> dict[
         certificates.setdefault(cert.partner_id, []).append(cert)
     active: dict[str, list[MapVersion]] = {}
     for version in s.scalars(select(MapVersion).join(ActiveMap, ActiveMap.map_version_id == MapVersion.id)
-                             .where(MapVersion.source == "upload").order_by(MapVersion.id)):
+                             .order_by(MapVersion.id)):
         active.setdefault(version.partner_id, []).append(version)
     out = dict(files)
     for row in s.scalars(select(OnboardedPartner).order_by(OnboardedPartner.id)):
@@ -96,7 +105,11 @@ def effective_partners(home: Path, files: dict[str, PartnerProfile], s) -> dict[
         except Exception:  # one broken row must not take every other partner away
             log.exception("onboarded partner %s could not be loaded; left out", row.id)
     for partner_id, profile in files.items():
-        extra_certs, versions = certificates.get(partner_id, []), active.get(partner_id, [])
+        extra_certs = certificates.get(partner_id, [])
+        # An active version that is the map file as it is now is read from the file; any
+        # other (an upload, or an older file version rolled back to) is written out.
+        on_disk = {doc_type: sha for doc_type, (_, _, sha) in current_file_maps(profile.maps_dir).items()}
+        versions = [v for v in active.get(partner_id, []) if on_disk.get(v.document_type) != v.sha256]
         if extra_certs and profile.as2 is not None:
             folder = write_tree(home, "certificates", {f"{c.sha256}.pem": c.pem for c in extra_certs})
             profile = replace(profile, as2=replace(profile.as2, certificates=profile.as2.certificates + tuple(

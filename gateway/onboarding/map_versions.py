@@ -18,12 +18,11 @@ import hashlib
 from datetime import timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
-from gateway.mapping.loader import map_files
 from gateway.onboarding.directory import bump_generation, file_partners, refresh
 from gateway.onboarding.errors import Conflict, Invalid, NotFound
-from gateway.onboarding.map_checks import check_map, document_type, file_document_type
+from gateway.onboarding.file_maps import import_file_maps as record_file_maps
+from gateway.onboarding.map_checks import check_map, document_type
 from gateway.store.models import utcnow
 from gateway.store.models_onboarding import ActiveMap, MapDryRun, MapVersion
 
@@ -46,30 +45,8 @@ def require_partner(rt, partner_id: str):
 
 
 def import_file_maps(rt, partner_id: str) -> None:
-    """The repository's maps of ``partner_id`` as version 1 (active) of their document
-    types, for the types that have no version yet. Idempotent; safe to race."""
-    profile = file_partners(rt).get(partner_id)
-    if profile is None or profile.maps_dir is None:
-        return
-    for path in map_files(profile.maps_dir):
-        doc_type = file_document_type(path)
-        with rt.session() as s:
-            if s.scalar(select(MapVersion.id).where(MapVersion.partner_id == partner_id,
-                                                    MapVersion.document_type == doc_type).limit(1)):
-                continue
-        content = path.read_text(encoding="utf-8")
-        try:
-            with rt.session() as s:
-                version = MapVersion(partner_id=partner_id, document_type=doc_type, version=1, filename=path.name,
-                                     content=content, sha256=hashlib.sha256(content.encode()).hexdigest(),
-                                     source="file", note=f"imported from partners/{partner_id}/maps/{path.name}",
-                                     created_by="file", created_at=utcnow())
-                s.add(version)
-                s.flush()
-                s.add(ActiveMap(partner_id=partner_id, document_type=doc_type, map_version_id=version.id,
-                                activated_by="file", activated_at=utcnow()))
-        except IntegrityError:
-            pass  # another process imported it at the same moment
+    """The repository's maps of ``partner_id`` recorded as versions (see :mod:`.file_maps`)."""
+    record_file_maps(rt, file_partners(rt).get(partner_id))
 
 
 def upload(rt, principal, partner_id: str, filename: str, content: str, reason: str) -> MapVersion:

@@ -158,3 +158,19 @@ def test_processing_uses_the_active_version_and_rollback_is_one_action(rt):
         active = s.get(ActiveMap, ("demo", "x12-855-004010"))
         assert s.get(MapVersion, active.map_version_id).source == "file"
     assert _audits(rt, "map.rollback")[0].reason == "the ERP is not ready"
+
+
+def test_a_map_file_changed_in_the_repository_becomes_the_next_version(rt, monkeypatch, tmp_path):
+    from support import with_partner_settings
+
+    rt = with_partner_settings(rt, monkeypatch, tmp_path)  # a copy of partners/ whose files may change
+    map_versions.versions(rt, "demo")
+    (rt.settings.partners_dir / "demo" / "maps" / "x12-855-004010.yaml").write_text(RENUMBERED_855_MAP)
+    group = next(g for g in map_versions.versions(rt, "demo") if g["document_type"] == "x12-855-004010")
+    assert [(v["version"], v["source"], v["active"]) for v in group["versions"]] == [(2, "file", True),
+                                                                                      (1, "file", False)]
+    _receive_855(rt, "000000206")
+    assert _item_numbers(_855_events(rt)[-1])[0] == "ITEM-100-B"  # the file as it is now
+    map_versions.rollback(rt, BUYER, "demo", "x12-855-004010", "the new numbers are not in the ERP yet")
+    _receive_855(rt, "000000207")
+    assert _item_numbers(_855_events(rt)[-1])[0] == "ITEM-100"  # version 1's content, kept in the database
