@@ -25,6 +25,7 @@ MAX_MAP_BYTES = 256 * 1024
 MAX_YAML_NODES = 50_000  # after aliases are expanded: a few anchors must not make a billion nodes
 FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,100}\.ya?ml$")
 BASE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,100}$")
+DOCUMENT_TYPE = re.compile(r"^[a-z0-9]{1,10}-[A-Za-z0-9_.-]{1,50}$")
 _PROBLEM = re.compile(r"^\s*(?P<file>[^\s:]+):(?P<line>\d+|\?): (?:(?P<field>[A-Za-z0-9_.\[\]()-]+): )?(?P<message>.+)$")
 
 
@@ -107,7 +108,7 @@ def check_map(home: Path, partner_id: str, filename: str, content: str,
         path.parent.mkdir(parents=True)
         path.write_text(content, encoding="utf-8")
         try:
-            return load_map(path, base_dir)
+            loaded = load_map(path, base_dir)
         except MapFileError as exc:
             problems = _problems(str(exc), path, filename)
             raise Invalid(f"{filename} is not a valid map: " + "; ".join(
@@ -115,3 +116,8 @@ def check_map(home: Path, partner_id: str, filename: str, content: str,
                 problems) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    if not DOCUMENT_TYPE.match(document_type(loaded)):
+        field = "transaction_set" if loaded.format == "x12" else "document"
+        raise Invalid(f"{filename}: {field} must be letters, digits, '.', '_' or '-' (it names the document type)",
+                      [{"file": filename, "line": None, "field": field, "message": "not a document type name"}])
+    return loaded

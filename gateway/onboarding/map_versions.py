@@ -18,6 +18,7 @@ import hashlib
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from gateway.onboarding.directory import bump_generation, file_partners, refresh
 from gateway.onboarding.errors import Conflict, Invalid, NotFound
@@ -118,12 +119,29 @@ def active_version_id(s, partner_id: str, doc_type: str) -> int | None:
                                                           ActiveMap.document_type == doc_type))
 
 
+def _locked_active(s, partner_id: str, doc_type: str) -> ActiveMap | None:
+    """The active-version row, locked until commit: two activations at once cannot both
+    pass the dry-run's staleness check (PostgreSQL; SQLite has one writer anyway)."""
+    return s.scalar(select(ActiveMap).where(ActiveMap.partner_id == partner_id, ActiveMap.document_type == doc_type)
+                    .with_for_update())
+
+
 def activate(rt, principal, partner_id: str, version_id: int, dry_run_id: str, reason: str, *,
              accept_failures: bool = False) -> dict:
     """Make ``version_id`` the partner's map for its document type, on the strength of
     the dry-run ``dry_run_id`` (see the module's rules)."""
     require_partner(rt, partner_id)
     import_file_maps(rt, partner_id)
+    try:
+        details = _activate(rt, principal, partner_id, version_id, dry_run_id, reason, accept_failures)
+    except IntegrityError:  # the first activation of this document type, twice at the same moment
+        raise Conflict("another activation of this document type happened at the same moment; "
+                       "look at the versions and run the dry-run again") from None
+    refresh(rt)
+    return details
+
+
+def _activate(rt, principal, partner_id, version_id, dry_run_id, reason, accept_failures) -> dict:
     with rt.session() as s:
         version = s.get(MapVersion, version_id)
         if version is None or version.partner_id != partner_id:
@@ -134,7 +152,7 @@ def activate(rt, principal, partner_id: str, version_id: int, dry_run_id: str, r
         if run.map_version_id != version.id:
             raise Conflict(f"dry-run {run.id} is of map version {run.map_version_id}, not {version.id}: "
                            "activate from a dry-run of the version being activated")
-        current = s.get(ActiveMap, (partner_id, version.document_type))
+        current = _locked_active(s, partner_id, version.document_type)
         current_id = current.map_version_id if current else None
         if current_id == version.id:
             raise Conflict(f"version {version.version} of {version.document_type} is already active")
@@ -156,7 +174,6 @@ def activate(rt, principal, partner_id: str, version_id: int, dry_run_id: str, r
         details = {"map_version_id": version.id, "version": version.version, "document_type": version.document_type,
                    "dry_run_id": run.id, "previous_version_id": current_id, "summary": run.summary}
         audit_change(s, principal, "map.activate", f"partner:{partner_id}", reason, details)
-    refresh(rt)
     return details
 
 
@@ -165,7 +182,7 @@ def rollback(rt, principal, partner_id: str, doc_type: str, reason: str) -> dict
     returns to the version rolled back from)."""
     require_partner(rt, partner_id)
     with rt.session() as s:
-        current = s.get(ActiveMap, (partner_id, doc_type))
+        current = _locked_active(s, partner_id, doc_type)
         if current is None:
             raise NotFound(f"partner {partner_id!r} has no active map for {doc_type[:64]!r}")
         if current.previous_version_id is None:

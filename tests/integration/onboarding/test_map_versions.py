@@ -174,3 +174,18 @@ def test_a_map_file_changed_in_the_repository_becomes_the_next_version(rt, monke
     map_versions.rollback(rt, BUYER, "demo", "x12-855-004010", "the new numbers are not in the ERP yet")
     _receive_855(rt, "000000207")
     assert _item_numbers(_855_events(rt)[-1])[0] == "ITEM-100"  # version 1's content, kept in the database
+
+
+def test_a_dry_run_older_than_a_day_is_refused(rt):
+    from datetime import timedelta
+
+    from gateway.store.models_onboarding import MapDryRun
+
+    version = map_versions.upload(rt, BUYER, "demo", "acme-855.yaml", RENUMBERED_855_MAP, "renumbered")
+    run = dry_run.run(rt, BUYER, "demo", version.id, documents=0)
+    with rt.session() as s:
+        s.get(MapDryRun, run.id).created_at -= timedelta(hours=25)
+    with pytest.raises(Conflict, match="older than"):
+        map_versions.activate(rt, BUYER, "demo", version.id, run.id, "go")
+    with rt.session() as s:
+        assert s.get(ActiveMap, ("demo", "x12-855-004010")).map_version_id != version.id
