@@ -64,6 +64,8 @@ def _taken(partners: dict[str, PartnerProfile], profile: dict) -> str | None:
     as2 = (profile.get("channels") or {}).get("as2") or {}
     cxml = {(c["domain"], c["identity"]) for c in ((profile.get("xml") or {}).get("cxml") or [])}
     for other in partners.values():
+        if other.id == profile["id"]:
+            continue  # itself, when it is changed
         if other.sends_as(x12["qualifier"], x12["id"]):
             return f"partner {other.id} already sends as {x12['qualifier']}/{x12['id']} (ISA05/ISA06)"
         if as2 and other.as2 is not None and other.as2.as2_id == as2.get("as2_id"):
@@ -94,6 +96,31 @@ def create(rt, principal, profile: object, reason: str) -> PartnerProfile:
         raise Conflict(f"there is already a partner {profile['id']!r}") from None
     refresh(rt)
     return rt.partners[profile["id"]]
+
+
+def update(rt, principal, partner_id: str, profile: object, reason: str) -> PartnerProfile:
+    """Replace the profile of a partner created here (its id stays). A partner kept in
+    ``partners/`` is changed in its file."""
+    require_partner(rt, partner_id)
+    if partner_id in file_partners(rt):
+        raise Conflict(f"partner {partner_id} is kept in partners/{partner_id}/partner.yaml: change it there")
+    profile = check_profile(profile)
+    if profile["id"] != partner_id:
+        raise Invalid("a partner's id cannot be changed", [{"field": "id", "message": "must stay " + partner_id}])
+    taken = _taken(rt.partners, profile)
+    if taken:
+        raise Conflict(taken)
+    with rt.session() as s:
+        row = s.get(OnboardedPartner, partner_id)
+        before = row.profile
+        if before == profile:
+            raise Conflict("nothing changed")
+        row.profile, row.name = profile, profile["name"]
+        bump_generation(s)
+        audit_change(s, principal, "partner.update", f"partner:{partner_id}", reason,
+                     {"before": before, "after": profile})
+    refresh(rt)
+    return rt.partners[partner_id]
 
 
 def add_certificate(rt, principal, partner_id: str, pem: object, reason: str) -> PartnerCertificate:

@@ -76,6 +76,16 @@ def show(partner_id: str):
     return jsonify(partners.describe(_rt(), partner_id))
 
 
+@bp.put("/<partner_id>")
+@require(*BUYERS)
+def update(partner_id: str):
+    """Replace a partner's profile (one created here; a file partner is changed in its file)."""
+    body = _body()
+    reason = _reason(body)
+    partners.update(_rt(), g.principal, partner_id, body.get("partner"), reason)
+    return jsonify(partners.describe(_rt(), partner_id))
+
+
 @bp.post("/<partner_id>/certificates")
 @require(*BUYERS)
 def add_certificate(partner_id: str):

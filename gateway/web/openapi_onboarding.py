@@ -32,9 +32,14 @@ PATHS = {
                                        "xml {cxml: [{domain, identity}], ubl}"}}, ["partner", "reason"]),
                  "responses": {"201": {"description": "created"}, **_CHANGE}},
     },
-    "/api/v1/partners/{partner_id}": {"get": {
-        "summary": "a partner with its SFTP keys and AS2 certificates", "parameters": [_PARTNER],
-        "responses": {"200": {"description": "partner"}, "404": _ERROR}}},
+    "/api/v1/partners/{partner_id}": {
+        "get": {"summary": "a partner with its SFTP keys and AS2 certificates", "parameters": [_PARTNER],
+                "responses": {"200": {"description": "partner"}, "404": _ERROR}},
+        "put": {"summary": "replace the profile of a partner created here (its id stays; a partner kept in "
+                           "partners/ is changed in its file: 409)", "parameters": [_PARTNER],
+                "requestBody": _json({**_REASON, "partner": {"type": "object"}}, ["partner", "reason"]),
+                "responses": {"200": {"description": "changed"}, **_CHANGE}},
+    },
     "/api/v1/partners/{partner_id}/certificates": {"post": {
         "summary": "add the partner's AS2 certificate (PEM; checked: dates, key type and size, signature hash)",
         "parameters": [_PARTNER], "requestBody": _json({**_REASON, "certificate": {"type": "string"}},

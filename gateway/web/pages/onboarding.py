@@ -88,16 +88,46 @@ def create_partner():
     return redirect(url_for(".partner_page", partner_id=profile.id))
 
 
+def _form_from_profile(profile: dict | None) -> dict:
+    """The create form's fields, filled from a stored profile (for the edit form)."""
+    if not profile:
+        return {}
+    x12, ours = profile.get("x12") or {}, profile.get("our_x12") or {}
+    channels = profile.get("channels") or {}
+    return {"id": profile.get("id", ""), "name": profile.get("name", ""), "isa_qualifier": x12.get("qualifier", ""),
+            "isa_id": x12.get("id", ""), "group_ids": " ".join(x12.get("group_ids") or []),
+            "ack": x12.get("ack", "auto"), "control_number_reuse": x12.get("control_number_reuse", "after_rejection"),
+            "our_qualifier": ours.get("qualifier", ""), "our_id": ours.get("id", ""),
+            "our_group_ids": " ".join(ours.get("group_ids") or []), "test_data": profile.get("test_data", "hold"),
+            "sftp": "1" if "sftp" in channels else "", "as2_id": (channels.get("as2") or {}).get("as2_id", ""),
+            "cxml": "\n".join(f"{c['domain']} {c['identity']}" for c in (profile.get("xml") or {}).get("cxml") or [])}
+
+
 @bp.get("/partners/<partner_id>")
 @allow(*STAFF)
-def partner_page(partner_id: str, problems=None):
+def partner_page(partner_id: str, problems=None, form=None):
     try:
         partner = partners.describe(rt(), partner_id)
         types = map_versions.versions(rt(), partner_id)
     except OnboardingError as exc:
         return render_template("console/error.html", title="Not found", message=str(exc)), exc.status
     return render_template("console/partner.html", title=f"Partner {partner_id}", partner=partner, types=types,
-                           may_change=_may_change(), problems=problems or [])
+                           may_change=_may_change(), problems=problems or [],
+                           form=form or _form_from_profile(partner["profile"]), acks=ACKS,
+                           reuse=CONTROL_NUMBER_REUSE, test_data=TEST_DATA)
+
+
+@bp.post("/partners/<partner_id>/edit")
+@allow(*BUYERS)
+def edit_partner(partner_id: str):
+    try:
+        partners.update(rt(), principal(), partner_id, _profile_from_form(request.form), _reason())
+    except OnboardingError as exc:
+        flash(str(exc), "error")
+        shown = partner_page(partner_id, problems=exc.problems, form=request.form)
+        return shown if isinstance(shown, tuple) else (shown, exc.status)
+    flash(f"Partner {partner_id} changed: new documents are handled by the new settings.")
+    return redirect(url_for(".partner_page", partner_id=partner_id))
 
 
 @bp.post("/partners/<partner_id>/sftp-keys")

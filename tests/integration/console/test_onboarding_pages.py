@@ -99,3 +99,21 @@ def test_upload_dry_run_activate_and_roll_back_in_the_console(rt, as_role):
         actions = [a.action for a in s.query(AuditEntry).filter(AuditEntry.action.like("map.%")).order_by(
             AuditEntry.id)]
     assert actions == ["map.upload", "map.dry_run", "map.activate", "map.rollback"]
+
+
+def test_a_buyer_changes_a_partner_created_here(rt, as_role):
+    client = as_role("buyer")
+    post_form(client, "/partners", PARTNER_FORM, "/partners")
+    page = client.get("/partners/globex").get_data(as_text=True)
+    assert 'id="edit-partner"' in page and 'value="GLOBEXPARTS"' in page
+    assert 'id="edit-partner"' not in client.get("/partners/demo").get_data(as_text=True)  # a file partner
+    refused = post_form(client, "/partners/globex/edit", {**PARTNER_FORM, "isa_qualifier": "ZZZ"}, "/partners/globex")
+    assert refused.status_code == 422 and "x12.qualifier" in refused.get_data(as_text=True)
+    done = post_form(client, "/partners/globex/edit", {**PARTNER_FORM, "test_data": "route",
+                                                       "reason": "their test data goes to test routes"},
+                     "/partners/globex")
+    assert done.status_code == 302
+    assert rt.partners["globex"].test_data == "route"
+    with rt.session() as s:
+        assert s.query(AuditEntry).filter_by(action="partner.update").one().reason == \
+            "their test data goes to test routes"

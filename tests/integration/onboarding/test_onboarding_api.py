@@ -133,3 +133,16 @@ def test_openapi_describes_the_onboarding_routes(client):
                  "/api/v1/partners/{partner_id}/document-types/{document_type}/rollback",
                  "/api/v1/partners/{partner_id}/certificates", "/api/v1/partners/{partner_id}/sftp-keys"):
         assert path in paths, path
+
+
+def test_a_partner_is_changed_through_the_api(client, tokens):
+    buyer = tokens["buyer"]
+    client.post("/api/v1/partners", headers=buyer, json={"partner": NEW_PARTNER, "reason": "new"})
+    changed = {**NEW_PARTNER, "test_data": "route"}
+    assert client.put("/api/v1/partners/globex", headers=tokens["support"],
+                      json={"partner": changed, "reason": "x"}).status_code == 403
+    assert client.put("/api/v1/partners/globex", headers=buyer, json={"partner": changed}).status_code == 400
+    done = client.put("/api/v1/partners/globex", headers=buyer, json={"partner": changed, "reason": "test routes"})
+    assert done.status_code == 200 and done.json["test_data"] == "route"
+    assert client.put("/api/v1/partners/demo", headers=buyer,
+                      json={"partner": {**changed, "id": "demo"}, "reason": "x"}).status_code == 409

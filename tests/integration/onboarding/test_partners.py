@@ -101,3 +101,28 @@ def test_sftp_keys_are_checked_before_they_are_kept(rt):
     assert key.key_type == "ssh-ed25519" and key.comment == "globex"
     with pytest.raises(Conflict):
         partners.add_sftp_key(rt, BUYER, "globex", line, "again")
+
+
+def test_a_partner_created_here_is_changed_with_a_reason_and_workers_follow(rt):
+    from gateway.store.models import AckRecord
+
+    partners.create(rt, BUYER, NEW_PARTNER, "new supplier")
+    with pytest.raises(Conflict, match="partners/demo/partner.yaml"):
+        partners.update(rt, BUYER, "demo", NEW_PARTNER, "not here")
+    with pytest.raises(Invalid, match="id cannot be changed"):
+        partners.update(rt, BUYER, "globex", _changed(id="globex2"), "rename")
+    with pytest.raises(Conflict, match="nothing changed"):
+        partners.update(rt, BUYER, "globex", NEW_PARTNER, "same")
+    with pytest.raises(Conflict, match="already sends as ZZ/ACMESUPPLY"):
+        partners.update(rt, BUYER, "globex", _changed(x12={"id": "ACMESUPPLY"}), "take demo's id")
+    runtime()  # the jobs' runtime, made before the change
+    partners.update(rt, BUYER, "globex", _changed(x12={"ack": "none"}), "they do not want 997s")
+    doc = receive(rt, sent_by(SAMPLE_855.read_bytes(), "GLOBEXPARTS"), channel="http", filename="g.edi",
+                  partner_id="globex").document_id
+    drain(rt)
+    with rt.session() as s:
+        assert s.get(Document, doc).status == "accepted"
+        assert s.scalars(select(AckRecord).where(AckRecord.document_id == doc)).all() == []
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "partner.update")).one()
+    assert entry.reason == "they do not want 997s"
+    assert (entry.details["before"]["x12"]["ack"], entry.details["after"]["x12"]["ack"]) == ("997", "none")
