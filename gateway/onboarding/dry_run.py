@@ -34,7 +34,7 @@ from gateway.onboarding.map_versions import (
     import_file_maps,
     require_partner,
 )
-from gateway.store.models import Document, utcnow
+from gateway.store.models import Document, TransactionSetRecord, utcnow
 from gateway.store.models_onboarding import MapDryRun
 
 DEFAULT_DOCUMENTS = 20
@@ -75,11 +75,7 @@ def run(rt, principal, partner_id: str, version_id: int, *, documents: int = DEF
             results.append(_document(kind, name, None, sets))
     if documents:
         with rt.session() as s:
-            rows = list(s.execute(select(Document.id, Document.filename, Document.sha256, Document.size,
-                                         Document.received_at, Document.correlation_id)
-                                  .where(Document.partner_id == partner_id,
-                                         Document.status.in_([DocumentStatus.ACCEPTED, DocumentStatus.REJECTED]))
-                                  .order_by(Document.received_at.desc(), Document.id.desc()).limit(documents * 5)))
+            rows = list(s.execute(_recent_documents(partner_id, candidate).limit(documents * 2)))
         found = 0
         for row in rows:
             if found >= documents:
@@ -126,6 +122,19 @@ def summary_of(dry_run: MapDryRun, with_results: bool = True) -> dict:
     if with_results:
         out["results"] = dry_run.results
     return out
+
+
+def _recent_documents(partner_id: str, candidate):
+    """The partner's processed documents that hold the map's document type, newest first."""
+    query = (select(Document.id, Document.filename, Document.sha256, Document.size, Document.received_at,
+                    Document.correlation_id)
+             .where(Document.partner_id == partner_id,
+                    Document.status.in_([DocumentStatus.ACCEPTED, DocumentStatus.REJECTED]))
+             .order_by(Document.received_at.desc(), Document.id.desc()))
+    if candidate.format == "x12":
+        return query.where(Document.id.in_(select(TransactionSetRecord.document_id)
+                                           .where(TransactionSetRecord.set_id == candidate.transaction_set)))
+    return query.where(Document.format == "xml")
 
 
 def _partner_samples(rt, partner_id: str) -> list[tuple[str, bytes]]:

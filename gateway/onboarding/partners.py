@@ -24,6 +24,7 @@ from gateway.store.models import SftpKey, utcnow
 from gateway.store.models_onboarding import OnboardedPartner, PartnerCertificate
 
 PLACEHOLDER_CERT = "(added after creation)"
+SECRET_SHOWN = "(set)"  # what a stored SFTP password hash is shown as
 
 
 def _problems(messages: object, at: str = "") -> list[dict]:
@@ -104,7 +105,9 @@ def update(rt, principal, partner_id: str, profile: object, reason: str) -> Part
     require_partner(rt, partner_id)
     if partner_id in file_partners(rt):
         raise Conflict(f"partner {partner_id} is kept in partners/{partner_id}/partner.yaml: change it there")
-    profile = check_profile(profile)
+    with rt.session() as s:
+        stored = s.get(OnboardedPartner, partner_id).profile
+    profile = check_profile(_keep_secrets(profile, stored))
     if profile["id"] != partner_id:
         raise Invalid("a partner's id cannot be changed", [{"field": "id", "message": "must stay " + partner_id}])
     taken = _taken(rt.partners, profile)
@@ -121,6 +124,16 @@ def update(rt, principal, partner_id: str, profile: object, reason: str) -> Part
                      {"before": before, "after": profile})
     refresh(rt)
     return rt.partners[partner_id]
+
+
+def stored_profile(rt, partner_id: str) -> dict:
+    """The stored profile of a partner created here (a copy)."""
+    require_partner(rt, partner_id)
+    with rt.session() as s:
+        row = s.get(OnboardedPartner, partner_id)
+        if row is None:
+            raise Conflict(f"partner {partner_id} is kept in partners/{partner_id}/partner.yaml: change it there")
+        return copy.deepcopy(row.profile)
 
 
 def add_certificate(rt, principal, partner_id: str, pem: object, reason: str) -> PartnerCertificate:
@@ -184,7 +197,7 @@ def describe(rt, partner_id: str) -> dict:
                                .order_by(PartnerCertificate.id)))
         out = summary(profile, row)
         out.update(
-            profile=row.profile if row else None,
+            profile=_without_secrets(row.profile) if row else None,
             sftp_keys=[{"fingerprint": k.fingerprint, "key_type": k.key_type, "comment": k.comment,
                         "added_at": k.added_at.isoformat() if k.added_at else None} for k in keys],
             certificates=[{"sha256": c.sha256, "subject": c.subject, "not_before": c.not_before.isoformat(),
@@ -194,6 +207,26 @@ def describe(rt, partner_id: str) -> dict:
     if profile.as2 is not None:
         out["as2"]["certificate_files"] = [p.name for p in profile.as2.certificates]
     return out
+
+
+def _keep_secrets(profile: object, stored: dict) -> object:
+    """A profile sent back as it was shown keeps the stored password hash."""
+    sftp = ((profile.get("channels") or {}).get("sftp") if isinstance(profile, dict)
+            and isinstance(profile.get("channels"), dict) else None)
+    if isinstance(sftp, dict) and sftp.get("password_hash") == SECRET_SHOWN:
+        profile = copy.deepcopy(profile)
+        profile["channels"]["sftp"]["password_hash"] = ((stored.get("channels") or {}).get("sftp")
+                                                        or {}).get("password_hash")
+    return profile
+
+
+def _without_secrets(profile: dict) -> dict:
+    """The profile as shown: an SFTP password hash is never sent back."""
+    shown = copy.deepcopy(profile)
+    sftp = (shown.get("channels") or {}).get("sftp")
+    if isinstance(sftp, dict) and "password_hash" in sftp:
+        sftp["password_hash"] = SECRET_SHOWN
+    return shown
 
 
 def summary(profile: PartnerProfile, row: OnboardedPartner | None = None) -> dict:

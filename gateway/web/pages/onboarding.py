@@ -117,11 +117,31 @@ def partner_page(partner_id: str, problems=None, form=None):
                            reuse=CONTROL_NUMBER_REUSE, test_data=TEST_DATA)
 
 
+def _overlay(stored: dict, form: dict) -> dict:
+    """The stored profile with the form's fields over it: settings the form does not show
+    (SFTP password hash and limits, AS2 algorithms, UBL ids, deadlines) are kept."""
+    out = {**stored, **{k: form[k] for k in ("id", "name", "test_data")}}
+    for key in ("x12", "our_x12"):
+        out[key] = {**(stored.get(key) or {}), **form[key]}
+    channels = {}
+    old = stored.get("channels") or {}
+    if "sftp" in form["channels"]:
+        channels["sftp"] = old.get("sftp") or {}
+    if "as2" in form["channels"]:
+        channels["as2"] = {**(old.get("as2") or {}), **form["channels"]["as2"]}
+    out["channels"] = channels
+    xml = dict(stored.get("xml") or {})
+    xml["cxml"] = (form.get("xml") or {}).get("cxml", [])
+    out["xml"] = xml if xml.get("cxml") or xml.get("ubl") else None
+    return out
+
+
 @bp.post("/partners/<partner_id>/edit")
 @allow(*BUYERS)
 def edit_partner(partner_id: str):
     try:
-        partners.update(rt(), principal(), partner_id, _profile_from_form(request.form), _reason())
+        changed = _overlay(partners.stored_profile(rt(), partner_id), _profile_from_form(request.form))
+        partners.update(rt(), principal(), partner_id, changed, _reason())
     except OnboardingError as exc:
         flash(str(exc), "error")
         shown = partner_page(partner_id, problems=exc.problems, form=request.form)

@@ -117,3 +117,24 @@ def test_a_buyer_changes_a_partner_created_here(rt, as_role):
     with rt.session() as s:
         assert s.query(AuditEntry).filter_by(action="partner.update").one().reason == \
             "their test data goes to test routes"
+
+
+def test_changing_a_partner_in_the_console_keeps_what_the_form_does_not_show(rt, as_role):
+    from gateway.onboarding import partners
+    from gateway.transports.sftp_auth import hash_password
+    from gateway.web.auth import Principal
+
+    secret = hash_password("their sftp password")
+    partners.create(rt, Principal("bea", "buyer"), {
+        "id": "globex", "name": "Globex", "x12": {"qualifier": "ZZ", "id": "GLOBEXPARTS", "ack_deadline_hours": 48},
+        "our_x12": {"qualifier": "ZZ", "id": "BUYERCO"},
+        "channels": {"sftp": {"password_hash": secret, "max_file_bytes": 1000000}}}, "new")
+    client = as_role("buyer")
+    assert secret not in client.get("/partners/globex").get_data(as_text=True)
+    done = post_form(client, "/partners/globex/edit", {**PARTNER_FORM, "as2_id": "", "cxml": "",
+                                                       "reason": "they send 999s now", "ack": "999"},
+                     "/partners/globex")
+    assert done.status_code == 302
+    profile = rt.partners["globex"]
+    assert (profile.x12.ack, profile.x12.ack_deadline_hours) == ("999", 48.0)
+    assert (profile.sftp.password_hash, profile.sftp.max_file_bytes) == (secret, 1000000)

@@ -146,3 +146,18 @@ def test_a_partner_is_changed_through_the_api(client, tokens):
     assert done.status_code == 200 and done.json["test_data"] == "route"
     assert client.put("/api/v1/partners/demo", headers=buyer,
                       json={"partner": {**changed, "id": "demo"}, "reason": "x"}).status_code == 409
+
+
+def test_a_password_hash_is_never_shown_and_survives_a_round_trip(client, tokens):
+    from gateway.transports.sftp_auth import hash_password
+
+    buyer = tokens["buyer"]
+    secret = hash_password("their sftp password")
+    partner = {**NEW_PARTNER, "channels": {"sftp": {"password_hash": secret}}}
+    client.post("/api/v1/partners", headers=buyer, json={"partner": partner, "reason": "new"})
+    shown = client.get("/api/v1/partners/globex", headers=buyer).json["profile"]
+    assert shown["channels"]["sftp"]["password_hash"] == "(set)"
+    done = client.put("/api/v1/partners/globex", headers=buyer,
+                      json={"partner": {**shown, "test_data": "route"}, "reason": "test routes"})
+    assert done.status_code == 200, done.json
+    assert client.application.extensions["gateway"].partners["globex"].sftp.password_hash == secret
