@@ -74,16 +74,23 @@ def refresh(rt) -> None:
     with state.lock:
         if generation == state.generation:
             return
-        if state.generation is None:  # this process's first look: the repository's maps as versions
-            for profile in state.file_partners.values():
-                try:
-                    import_file_maps(rt, profile)
-                except Exception:  # a broken map file was reported at start; never stop a job for it
-                    log.exception("the map files of %s could not be recorded as versions", profile.id)
+        try:
+            if state.generation is None:  # this process's first look: the repository's maps as versions
+                for profile in state.file_partners.values():
+                    try:
+                        import_file_maps(rt, profile)
+                    except SQLAlchemyError:
+                        raise
+                    except Exception:  # a broken map file was reported at start; never stop a job for it
+                        log.exception("the map files of %s could not be recorded as versions", profile.id)
+                with rt.session() as s:
+                    generation = s.scalar(select(OnboardingGeneration.value).where(OnboardingGeneration.id == 1))
             with rt.session() as s:
-                generation = s.scalar(select(OnboardingGeneration.value).where(OnboardingGeneration.id == 1))
-        with rt.session() as s:
-            rt.partners = effective_partners(rt.settings.home, state.file_partners, s)
+                partners = effective_partners(rt.settings.home, state.file_partners, s)
+        except SQLAlchemyError as exc:  # the database went away: keep what we have, look again next time
+            log.warning("partners and maps not reloaded (%s); trying again on the next job", exc)
+            return
+        rt.partners = partners
         state.generation = generation
         log.info("partners and maps reloaded (onboarding generation %s)", generation)
 
