@@ -189,3 +189,23 @@ def test_a_dry_run_older_than_a_day_is_refused(rt):
         map_versions.activate(rt, BUYER, "demo", version.id, run.id, "go")
     with rt.session() as s:
         assert s.get(ActiveMap, ("demo", "x12-855-004010")).map_version_id != version.id
+
+
+def test_a_cxml_map_version_is_dry_run_on_the_partners_cxml_documents(rt):
+    from support import SAMPLES
+
+    data = (SAMPLES / "cxml" / "ConfirmationRequest_acme_po_4500012360.xml").read_bytes()
+    doc = receive(rt, data, channel="http", filename="confirm.xml", partner_id="demo").document_id
+    _receive_855(rt, "000000208")  # an X12 document: not one for this map
+    with rt.session() as s:
+        assert s.get(Document, doc).status == "accepted"
+    every_ack_rejected = ("inherits: cxml-ConfirmationRequest\ntables:\n  ack_type:\n"
+                          + "".join(f"    {t}: rejected\n" for t in ("accept", "requestToPay", "allDetail", "detail",
+                                                                      "except", "backordered", "replace")))
+    version = map_versions.upload(rt, BUYER, "demo", "acme-confirmation.yaml", every_ack_rejected, "test")
+    assert version.document_type == "cxml-ConfirmationRequest" and version.version == 1
+    result = dry_run.run(rt, BUYER, "demo", version.id)
+    assert [(r["document_id"], r["outcome"]) for r in result.results] == [(doc, "changed")]
+    assert result.baseline_version_id is None  # the base map was in use
+    change = next(c for c in result.results[0]["sets"][0]["changes"] if c["path"] == "payload.ack_type")
+    assert change["after"] == "rejected"
