@@ -11,6 +11,7 @@ wrong (file, line, field) and changes nothing.
 
 from __future__ import annotations
 
+import difflib
 import json
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -207,9 +208,16 @@ def version_page(partner_id: str, version_id: int, problems=None):
             select(MapDryRun).where(MapDryRun.map_version_id == version_id).order_by(MapDryRun.created_at.desc())
             .limit(20))]
     group = types.get(version.document_type, {})
-    return render_template("console/map_version.html", title=f"{version.document_type} v{version.version}",
+    active_id = group.get("active_version_id")
+    changes = None
+    if active_id and active_id != version.id:
+        active = map_versions.get_version(rt(), partner_id, active_id)
+        changes = "".join(difflib.unified_diff(active.content.splitlines(keepends=True),
+                                               version.content.splitlines(keepends=True),
+                                               f"v{active.version} (active)", f"v{version.version}"))
+    return render_template("console/map_version.html", changes=changes, title=f"{version.document_type} v{version.version}",
                            partner_id=partner_id, version=map_versions.version_summary(version),
-                           content=version.content, active_id=group.get("active_version_id"), runs=runs,
+                           content=version.content, active_id=active_id, runs=runs,
                            may_change=_may_change(), problems=problems or [],
                            default_documents=dry_run.DEFAULT_DOCUMENTS, max_documents=dry_run.MAX_DOCUMENTS)
 

@@ -75,6 +75,8 @@ def test_upload_dry_run_activate_and_roll_back_in_the_console(rt, as_role):
     stored = _upload(client, RENUMBERED_855_MAP)
     assert stored.status_code == 302
     version_page = stored.headers["Location"]
+    shown = client.get(version_page).get_data(as_text=True)
+    assert '<span class="add">+    AC-W100: ITEM-100-B</span>' in shown  # the YAML against the active version
     run = post_form(client, f"{version_page}/dry-runs", {"documents": "5"}, version_page)
     assert run.status_code == 302
     dry_run_page = run.headers["Location"]
