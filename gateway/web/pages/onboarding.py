@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from gateway.domain.partner import CONTROL_NUMBER_REUSE, TEST_DATA
 from gateway.onboarding import OnboardingError, dry_run, map_versions, partners
+from gateway.store.models import utcnow
 from gateway.store.models_onboarding import MapDryRun
 from gateway.web.pages.access import STAFF, allow, principal, rt
 
@@ -250,7 +251,8 @@ def dry_run_page(partner_id: str, dry_run_id: str, problems=None):
     return render_template("console/dry_run.html", title=f"Dry-run of {version.document_type} v{version.version}",
                            partner_id=partner_id, run=dry_run.summary_of(result), outcomes=dry_run.OUTCOMES,
                            version=map_versions.version_summary(version), active_id=active_id,
-                           stale=result.baseline_version_id != active_id, may_change=_may_change(),
+                           stale=result.baseline_version_id != active_id
+                           or utcnow() - result.created_at > map_versions.DRY_RUN_MAX_AGE, may_change=_may_change(),
                            problems=problems or [], pretty=lambda value: json.dumps(value, indent=2))
 
 
