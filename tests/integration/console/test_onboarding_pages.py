@@ -140,3 +140,18 @@ def test_changing_a_partner_in_the_console_keeps_what_the_form_does_not_show(rt,
     profile = rt.partners["globex"]
     assert (profile.x12.ack, profile.x12.ack_deadline_hours) == ("999", 48.0)
     assert (profile.sftp.password_hash, profile.sftp.max_file_bytes) == (secret, 1000000)
+
+
+def test_a_stale_dry_run_offers_no_activation(rt, as_role):
+    from datetime import timedelta
+
+    from gateway.store.models_onboarding import MapDryRun
+
+    client = as_role("buyer")
+    version_page = _upload(client, RENUMBERED_855_MAP).headers["Location"]
+    dry_run_page = post_form(client, f"{version_page}/dry-runs", {"documents": "0"}, version_page).headers["Location"]
+    assert 'id="activate-form"' in client.get(dry_run_page).get_data(as_text=True)
+    with rt.session() as s:
+        s.get(MapDryRun, dry_run_page.rsplit("/", 1)[-1]).created_at -= timedelta(hours=25)
+    page = client.get(dry_run_page).get_data(as_text=True)
+    assert 'id="stale"' in page and 'id="activate-form"' not in page
