@@ -97,7 +97,11 @@ def check_map(home: Path, partner_id: str, filename: str, content: str,
                       [{"file": filename, "line": line, "field": None, "message": message}]) from None
     if node is not None and _expanded_nodes(node, {}) > MAX_YAML_NODES:
         raise Invalid(f"{filename}: the map expands to more than {MAX_YAML_NODES} YAML nodes (anchors and aliases)")
-    data = yaml.safe_load(content) if node is not None else None
+    try:
+        data = yaml.safe_load(content) if node is not None else None
+    except yaml.YAMLError as exc:  # e.g. a tag a map cannot hold (!!python/object)
+        raise Invalid(f"{filename}: not a plain YAML map: {exc}",
+                      [{"file": filename, "line": None, "field": None, "message": str(exc)}]) from None
     parent = data.get("inherits") if isinstance(data, dict) else None
     if parent is not None and (not isinstance(parent, str) or not BASE_NAME.match(parent)):
         raise Invalid(f"{filename}: inherits must name a base map, e.g. x12-855-004010",

@@ -72,6 +72,8 @@ def test_an_invalid_map_is_refused_with_file_line_and_field_and_nothing_is_store
         f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n" for p, c in zip("abcdef", "bcdefg", strict=True))
     with pytest.raises(Invalid, match="expands to more than"):
         map_versions.upload(rt, BUYER, "demo", "bomb.yaml", bomb, "try")
+    with pytest.raises(Invalid, match="not a plain YAML map"):
+        map_versions.upload(rt, BUYER, "demo", "acme-855.yaml", "a: !!python/object:os.system {}\n", "try")
     with pytest.raises(NotFound):
         map_versions.upload(rt, BUYER, "nobody", "x.yaml", DEMO_855_MAP, "try")
     with rt.session() as s:
