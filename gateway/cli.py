@@ -33,7 +33,11 @@ def cli_runtime():
     from gateway.bootstrap import bootstrap
     from gateway.config import load_settings
 
-    return bootstrap(load_settings().with_running_redis())
+    from gateway.onboarding.directory import refresh
+
+    rt = bootstrap(load_settings().with_running_redis())
+    refresh(rt)  # with the partners and maps onboarded in the console
+    return rt
 
 
 def cmd_up(args) -> int:
