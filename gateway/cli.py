@@ -32,7 +32,6 @@ def cli_runtime():
     """Without REDIS_URL, the Redis of a `gateway up` on this GATEWAY_HOME, if one runs."""
     from gateway.bootstrap import bootstrap
     from gateway.config import load_settings
-
     from gateway.onboarding.directory import refresh
 
     rt = bootstrap(load_settings().with_running_redis())
