@@ -32,8 +32,11 @@ def cli_runtime():
     """Without REDIS_URL, the Redis of a `gateway up` on this GATEWAY_HOME, if one runs."""
     from gateway.bootstrap import bootstrap
     from gateway.config import load_settings
+    from gateway.onboarding.directory import refresh
 
-    return bootstrap(load_settings().with_running_redis())
+    rt = bootstrap(load_settings().with_running_redis())
+    refresh(rt)  # with the partners and maps onboarded in the console
+    return rt
 
 
 def cmd_up(args) -> int:

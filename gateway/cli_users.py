@@ -19,12 +19,12 @@ def _password(from_stdin: bool) -> str:
 
 
 def cmd_users_create(args) -> int:
-    from gateway.bootstrap import bootstrap
+    from gateway.cli import cli_runtime
     from gateway.web.users import UserError, create_user
 
     try:
         password = _password(args.password_stdin)
-        user = create_user(bootstrap(), args.username, password, args.role, args.partner)
+        user = create_user(cli_runtime(), args.username, password, args.role, args.partner)  # onboarded partners too
     except (UserError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

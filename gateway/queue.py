@@ -17,12 +17,22 @@ events) becomes ``deliver_batch`` jobs.
 from __future__ import annotations
 
 
-def process_document(document_id: str) -> str:
+def _current_runtime():
+    """This process's runtime, with partners and maps onboarded since it started (one
+    primary-key read per job; a reload only when something was activated)."""
     from gateway.bootstrap import runtime
+    from gateway.onboarding.directory import refresh
+
+    rt = runtime()
+    refresh(rt)
+    return rt
+
+
+def process_document(document_id: str) -> str:
     from gateway.processing.service import process
     from gateway.routing.dispatch import dispatch
 
-    return process(runtime(), document_id, dispatch=dispatch)
+    return process(_current_runtime(), document_id, dispatch=dispatch)
 
 
 def deliver_batch(delivery_ids: list[str]) -> dict[str, int]:
@@ -42,7 +52,6 @@ def deliver(delivery_id: str) -> str:
 
 
 def send_ack(ack_id: int) -> str:
-    from gateway.bootstrap import runtime
     from gateway.processing.acks import send
 
-    return send(runtime(), ack_id)
+    return send(_current_runtime(), ack_id)

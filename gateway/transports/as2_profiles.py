@@ -94,6 +94,7 @@ class As2Directory:
 
     def __init__(self, rt: Runtime):
         self.rt = rt
+        self.built_for = rt.partners  # a partner onboarded since is a new dict: rebuilt then
         self.config = as2_config(rt)
         password = self.config.key_password
         self.our_keys: list[KeyPair] = load_or_create_our_keys(self.config.keys_dir, self.config.as2_id, password)
@@ -179,7 +180,7 @@ def directory(rt: Runtime) -> As2Directory:
     """The AS2 directory of this runtime, built (and validated) on first use."""
     with _lock:
         d = _directories.get(id(rt))
-        if d is None or d.rt is not rt:
+        if d is None or d.rt is not rt or d.built_for is not rt.partners:
             d = _directories[id(rt)] = As2Directory(rt)
     return d
 

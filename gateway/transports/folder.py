@@ -64,6 +64,12 @@ class FolderWatcher:
             (self.settings.root / partner_id).mkdir(exist_ok=True)
 
     def candidates(self) -> list[tuple[Path, str | None]]:
+        from gateway.onboarding.directory import refresh
+
+        known = self.rt.partners
+        refresh(self.rt)
+        if self.rt.partners is not known:  # a partner onboarded since: its folder too
+            self.ensure()
         out: list[tuple[Path, str | None]] = []
         for folder, partner_id in [(self.settings.root, None)] + [
                 (self.settings.root / p, p) for p in self.rt.partners]:

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
 from gateway.bootstrap import Runtime
+from gateway.onboarding.directory import refresh
 from gateway.store.models import SftpKey
 
 log = logging.getLogger("gateway.transports.sftp")
@@ -109,6 +110,7 @@ class PartnerAuthServer(paramiko.ServerInterface):
         self.last_activity = time.monotonic()
 
     def get_allowed_auths(self, username):
+        refresh(self.rt)  # a partner onboarded since this server started may log in
         profile = self.rt.partners.get(username)
         if profile is not None and profile.sftp.password_hash:
             return "publickey,password"
@@ -152,6 +154,7 @@ class PartnerAuthServer(paramiko.ServerInterface):
     def check_auth_publickey(self, username, key):
         if self._blocked(username):
             return paramiko.AUTH_FAILED
+        refresh(self.rt)
         if username not in self.rt.partners:
             return self._failed(username, password=False, why="unknown user")
         fp = fingerprint(key)

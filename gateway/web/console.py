@@ -90,6 +90,7 @@ def init_console(app: Flask) -> None:
         audit_log,
         dashboard,
         document,
+        onboarding,
         resubmit,
         saved_searches,
         search,
@@ -97,7 +98,7 @@ def init_console(app: Flask) -> None:
     )
 
     blueprints = (signin.bp, dashboard.bp, search.bp, saved_searches.bp, document.bp, actions.bp, resubmit.bp,
-                  audit_log.bp)
+                  audit_log.bp, onboarding.bp)
     from gateway.web.pages import po_flow
 
     blueprints += (po_flow.bp,)  # the document flow per PO

@@ -126,6 +126,10 @@ SPEC = {
     },
 }
 
+from gateway.web.openapi_onboarding import PATHS as _ONBOARDING_PATHS  # noqa: E402
+
+SPEC["paths"].update(_ONBOARDING_PATHS)
+
 
 SPEC["paths"].update(CXML_PATHS)
 

@@ -6,6 +6,7 @@ from sqlalchemy import create_engine, pool
 import gateway.flow.models  # noqa: F401
 import gateway.store.models_api  # noqa: F401  (registers its tables)
 import gateway.store.models_delivery  # noqa: F401
+import gateway.store.models_onboarding  # noqa: F401
 import gateway.store.models_outbound  # noqa: F401
 import gateway.store.models_transport  # noqa: F401
 import gateway.store.models_users  # noqa: F401
