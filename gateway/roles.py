@@ -54,6 +54,7 @@ class Sweeper:
         return self
 
     def _run(self) -> None:
+        from gateway.alerts.send import send_due_alerts
         from gateway.outbound.acks import check_overdue_acks
         from gateway.outbound.send import send_unsent
         from gateway.routing.outbox import sweep
@@ -64,6 +65,7 @@ class Sweeper:
                 sweep(self.rt)
                 send_unsent(self.rt, utcnow())  # issue #13: until periodic tasks run on RQ
                 check_overdue_acks(self.rt, utcnow())
+                send_due_alerts(self.rt, utcnow())
             except Exception as exc:  # the database or Redis is away; try again next round
                 log.warning("sweeper: %s", exc)
 

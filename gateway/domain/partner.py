@@ -109,6 +109,17 @@ class _XmlSchema(Schema):
     ubl = fields.List(fields.Nested(_UblPartyIdSchema), load_default=list)
 
 
+ALERT_KINDS = ["rejected", "dead_letter", "certificate_expiring", "ack_overdue"]  # gateway.alerts.kinds
+
+
+class _ContactSchema(Schema):
+    """``contacts``: who hears of this partner's alerts by e-mail (see docs/alerts.md)."""
+
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    name = fields.String(load_default=None, validate=validate.Length(max=120))
+    notify = fields.List(fields.String(validate=validate.OneOf(ALERT_KINDS)), load_default=lambda: ["rejected"])
+
+
 class _PartnerSchema(Schema):
     id = fields.String(required=True, validate=validate.Regexp(PARTNER_ID))
     name = fields.String(required=True)
@@ -117,6 +128,16 @@ class _PartnerSchema(Schema):
     test_data = fields.String(load_default="hold", validate=validate.OneOf(TEST_DATA))
     channels = fields.Nested(_ChannelsSchema, load_default=dict)
     xml = fields.Nested(_XmlSchema, load_default=None, allow_none=True)
+    contacts = fields.List(fields.Nested(_ContactSchema), load_default=list, validate=validate.Length(max=50))
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A person told of this partner's alerts of the kinds in ``notify``."""
+
+    email: str
+    notify: tuple[str, ...] = ("rejected",)
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -174,6 +195,7 @@ class PartnerProfile:
     control_number_reuse: str = "after_rejection"  # see CONTROL_NUMBER_REUSE
     test_data: str = "hold"  # see TEST_DATA
     strict_releases: bool = False  # a release we hold no tables for is refused, not substituted
+    contacts: tuple[Contact, ...] = ()  # alerts by e-mail (gateway.alerts)
 
     @property
     def maps_dir(self) -> Path | None:
@@ -215,6 +237,7 @@ def load_partner(path: Path) -> PartnerProfile:
         control_number_reuse=data["x12"]["control_number_reuse"],
         test_data=data["test_data"],
         strict_releases=data["x12"]["strict_releases"],
+        contacts=tuple(Contact(c["email"], tuple(c["notify"]), c["name"]) for c in data["contacts"]),
     )
 
 

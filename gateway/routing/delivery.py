@@ -19,6 +19,8 @@ from datetime import timedelta
 from sqlalchemy import or_, update
 
 from gateway.adapters.base import DeliveryResult, Outcome
+from gateway.alerts import messages as alert_messages
+from gateway.alerts.record import record_alert
 from gateway.bootstrap import Runtime
 from gateway.domain.status import DeliveryStatus
 from gateway.routing.routes import RetryPolicy, adapter_spec, build_adapter
@@ -87,6 +89,7 @@ def record_result(rt: Runtime, delivery_id: str, result: DeliveryResult) -> str:
             d.status, d.delivered_at, d.last_error = DeliveryStatus.DELIVERED, now, None
         elif result.outcome is Outcome.REFUSED or d.attempts >= policy.max_attempts:
             d.status, d.last_error, d.dead_lettered_at = DeliveryStatus.DEAD_LETTERED, result.detail, now
+            record_alert(rt, s, alert_messages.dead_letter(d, d.event))  # with the dead letter, or not at all
         else:
             retry_in = policy.delay(d.attempts)
             d.last_error, d.next_attempt_at, d.queued_at = result.detail, now + retry_in, now + retry_in

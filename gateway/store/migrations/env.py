@@ -3,7 +3,8 @@
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-import gateway.store.models_api  # noqa: F401  (registers its tables)
+import gateway.store.models_alerts  # noqa: F401  (registers its tables)
+import gateway.store.models_api  # noqa: F401
 import gateway.store.models_delivery  # noqa: F401
 import gateway.store.models_outbound  # noqa: F401
 import gateway.store.models_transport  # noqa: F401

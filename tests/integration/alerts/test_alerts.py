@@ -1,0 +1,150 @@
+"""Alerts end to end: a rejection, a dead letter and an expiring certificate are recorded
+with what caused them and reach each recipient once, by e-mail (a real SMTP server) and
+the signed alert webhook (a real HTTP receiver); SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from support import SAMPLES, drain
+
+from gateway.adapters.webhook import verify_signature
+from gateway.alerts.channels import message_id
+from gateway.alerts.record import record_certificate_alerts
+from gateway.alerts.send import LEASE, _claim, send_due_alerts
+from gateway.intake.receive import receive
+from gateway.store.models import utcnow
+from gateway.store.models_alerts import Alert, AlertRecipient
+from gateway.web.users import create_user
+
+PASSWORD = "correct horse battery staple"
+BAD_855 = (SAMPLES / "855" / "855_004010_acme_accepted_with_changes.edi").read_bytes().replace(
+    b"ACK*IA*100*EA*068*20261201", b"ACK*IA*100*EA*068*20261301")
+
+
+def _people(rt):
+    create_user(rt, "sam", PASSWORD, "support", email="sam@buyer.example")
+    create_user(rt, "vic", PASSWORD, "viewer", email="vic@buyer.example")
+    create_user(rt, "bea", PASSWORD, "buyer", email="bea@buyer.example")
+    create_user(rt, "acme", PASSWORD, "partner", "demo", email="portal@acme.example")
+    create_user(rt, "other", PASSWORD, "partner", "demo")  # no e-mail: nothing to send to
+
+
+def _recipients(rt, kind: str) -> dict[str, str]:
+    with rt.session() as s:
+        rows = s.execute(select(AlertRecipient.address, AlertRecipient.status).join(Alert)
+                         .where(Alert.kind == kind)).all()
+    return dict(rows)
+
+
+def test_a_rejected_document_mails_the_partner_contact_support_and_the_partner_user_once(
+        alerting, smtp_server, webhook_receiver):
+    rt = alerting
+    _people(rt)
+    doc = receive(rt, BAD_855, channel="sftp", filename="855_acme.edi", partner_id="demo").document_id
+    drain(rt)
+    # Recorded with the rejection, before anything is sent.
+    assert _recipients(rt, "rejected") == {"edi@acme.example": "pending", "sam@buyer.example": "pending",
+                                           "portal@acme.example": "pending"}
+    assert send_due_alerts(rt) == {"sent": 3, "retrying": 0, "failed": 0}
+    assert send_due_alerts(rt, utcnow() + timedelta(days=1)) == {"sent": 0, "retrying": 0, "failed": 0}
+    [mail] = smtp_server.to("edi@acme.example")
+    assert mail["Subject"] == "Rejected: 855_acme.edi from demo"
+    assert mail["From"] == "gateway@buyer.example" and mail["Auto-Submitted"] == "auto-generated"
+    text = mail.get_content()
+    assert f"https://edi.buyer.example/documents/{doc}" in text
+    assert "ACK05" in text and "rejected and was not passed on" in text
+    assert len(smtp_server.to("sam@buyer.example")) == 1 and len(smtp_server.to("portal@acme.example")) == 1
+    assert smtp_server.to("vic@buyer.example") == [] and smtp_server.to("bea@buyer.example") == []
+    # The webhook hears of it once, as the document.rejected event its route carries: no second alert POST.
+    types = [p["body"]["type"] for p in webhook_receiver.posts]
+    assert types.count("document.rejected") == 1 and not [t for t in types if t.startswith("alert.")]
+    # Reprocessing the same bytes rejects it again, and announces nothing new.
+    with rt.session() as s:
+        assert s.scalar(select(func.count()).select_from(Alert)) == 1
+
+
+def test_a_dead_letter_reaches_the_webhook_signed_and_support_but_never_the_partner(
+        alerting, smtp_server, webhook_receiver, erp_receiver):
+    rt = alerting
+    _people(rt)
+    erp_receiver.script = [500, 500, 500]  # GATEWAY_DELIVERY_MAX_ATTEMPTS is 3 in tests
+    receive(rt, (SAMPLES / "855" / "855_004010_acme_accepted_with_changes.edi").read_bytes(), channel="sftp",
+            filename="855_ok.edi", partner_id="demo")
+    drain(rt)
+    assert _recipients(rt, "dead_letter") == {"webhook": "pending", "sam@buyer.example": "pending"}
+    assert send_due_alerts(rt)["sent"] == 2
+    [post] = [p for p in webhook_receiver.posts if p["body"]["type"] == "alert.dead_letter"]
+    headers = {k.lower(): v for k, v in post["headers"].items()}
+    body = json.dumps(post["body"], sort_keys=True, separators=(",", ":")).encode()
+    assert verify_signature(webhook_receiver.secret, headers["x-gateway-timestamp"], body, headers["x-gateway-signature"])
+    assert post["body"]["subject"].startswith("Dead letter: purchase_order.acknowledged to erp_http")
+    assert post["body"]["url"].startswith("https://edi.buyer.example/documents/doc_")
+    assert headers["idempotency-key"] == f"alert-{post['body']['alert_id']}"
+    [mail] = smtp_server.to("sam@buyer.example")
+    assert "Last error" in mail.get_content() and "replay it" in mail.get_content()
+    assert smtp_server.to("portal@acme.example") == [] and smtp_server.to("edi@acme.example") == []
+
+
+def test_an_unreachable_smtp_server_is_retried_and_a_claimed_alert_is_not_sent_twice(
+        alerting, smtp_server, monkeypatch):
+    rt = alerting
+    create_user(rt, "sam", PASSWORD, "support", email="sam@buyer.example")
+    receive(rt, BAD_855, channel="sftp", filename="bad.edi", partner_id="demo")
+    drain(rt)
+    good = smtp_server.url
+    monkeypatch.setenv("GATEWAY_SMTP_URL", "smtp://127.0.0.1:1")  # nothing listens there
+    assert send_due_alerts(rt) == {"sent": 0, "retrying": 2, "failed": 0}
+    with rt.session() as s:
+        row = s.scalar(select(AlertRecipient).where(AlertRecipient.address == "sam@buyer.example"))
+        assert row.status == "pending" and "SMTP 127.0.0.1:1" in row.last_error and row.attempts == 1
+    assert send_due_alerts(rt) == {"sent": 0, "retrying": 0, "failed": 0}  # not due yet: backoff
+    monkeypatch.setenv("GATEWAY_SMTP_URL", good)
+    later = utcnow() + timedelta(hours=2)
+    # A sender claimed sam's row and died before marking it: while its lease holds, no one sends it ...
+    assert _claim(rt, row.id, later)
+    assert send_due_alerts(rt, later) == {"sent": 1, "retrying": 0, "failed": 0}  # the contact's only
+    assert smtp_server.to("sam@buyer.example") == []
+    # ... and once it lapses, it is sent once more with the Message-ID every attempt carries.
+    assert send_due_alerts(rt, later + LEASE + timedelta(seconds=1))["sent"] == 1
+    [mail] = smtp_server.to("sam@buyer.example")
+    assert mail["Message-ID"] == message_id(row.alert_id, row.id, "gateway@buyer.example")
+
+
+def test_an_alert_that_never_gets_through_ends_failed_with_its_error(alerting, monkeypatch):
+    rt = alerting
+    monkeypatch.setenv("GATEWAY_ALERT_MAX_ATTEMPTS", "2")
+    receive(rt, BAD_855, channel="sftp", filename="bad.edi", partner_id="demo")
+    drain(rt)
+    monkeypatch.setenv("GATEWAY_SMTP_URL", "smtp://127.0.0.1:1")
+    assert send_due_alerts(rt)["retrying"] == 1
+    assert send_due_alerts(rt, utcnow() + timedelta(days=1))["failed"] == 1
+    assert _recipients(rt, "rejected") == {"edi@acme.example": "failed"}
+
+
+def test_an_expiring_certificate_is_announced_once_per_state(alerting, smtp_server):
+    rt = alerting
+    create_user(rt, "bea", PASSWORD, "buyer", email="bea@buyer.example")
+    row = {"partner_id": "demo", "kind": "partner", "path": "/etc/gateway/partners/demo/as2.crt",
+           "subject": "CN=ACME AS2", "fingerprint": "ab12", "not_after": "2027-01-01T00:00:00+00:00",
+           "days_left": 12.5, "state": "expiring"}
+    assert record_certificate_alerts(rt, [row]) == 1
+    assert record_certificate_alerts(rt, [row]) == 0  # the daily check finds it again: no second alert
+    assert record_certificate_alerts(rt, [{**row, "state": "expired", "days_left": -1}]) == 1
+    assert _recipients(rt, "certificate_expiring") == {"webhook": "pending", "ops@acme.example": "pending",
+                                                       "bea@buyer.example": "pending"}
+    send_due_alerts(rt)
+    subjects = sorted(m["Subject"] for m in smtp_server.to("ops@acme.example"))
+    assert subjects == ["AS2 certificate expires in 12.5 days: demo's (as2.crt)",
+                        "AS2 certificate has expired: demo's (as2.crt)"]
+
+
+def test_without_smtp_or_webhook_an_alert_is_still_recorded_for_the_console(rt):
+    create_user(rt, "sam", PASSWORD, "support", email="sam@buyer.example")
+    receive(rt, BAD_855, channel="sftp", filename="bad.edi", partner_id="demo")
+    drain(rt)
+    with rt.session() as s:
+        alert = s.scalar(select(Alert))
+        assert alert.kind == "rejected" and alert.recipients == []
