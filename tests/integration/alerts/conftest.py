@@ -65,6 +65,11 @@ def alerting(rt, tmp_path, monkeypatch, smtp_server, webhook_receiver):
     data["contacts"] = [{"email": "edi@acme.example", "notify": ["rejected", "ack_overdue"]},
                         {"email": "ops@acme.example", "notify": ["certificate_expiring"]}]
     profile.write_text(yaml.safe_dump(data))
+    other = partners / "otherco"  # a second partner, whose people never hear of demo's alerts
+    other.mkdir()
+    (other / "partner.yaml").write_text(yaml.safe_dump({
+        **{k: v for k, v in data.items() if k not in ("xml", "contacts")}, "id": "otherco", "name": "Other Co",
+        "x12": {"qualifier": "ZZ", "id": "OTHERCO"}, "contacts": [{"email": "edi@other.example"}]}))
     for name, value in {"GATEWAY_PARTNERS_DIR": str(partners), "GATEWAY_SMTP_URL": smtp_server.url,
                         "GATEWAY_ALERT_FROM": "gateway@buyer.example", "GATEWAY_CONSOLE_URL": "https://edi.buyer.example",
                         "GATEWAY_WEBHOOK_URL": webhook_receiver.url, "GATEWAY_WEBHOOK_SECRET": WEBHOOK_SECRET}.items():

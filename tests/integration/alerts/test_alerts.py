@@ -30,6 +30,7 @@ def _people(rt):
     create_user(rt, "bea", PASSWORD, "buyer", email="bea@buyer.example")
     create_user(rt, "acme", PASSWORD, "partner", "demo", email="portal@acme.example")
     create_user(rt, "other", PASSWORD, "partner", "demo")  # no e-mail: nothing to send to
+    create_user(rt, "zed", PASSWORD, "partner", "otherco", email="zed@other.example")  # another partner's
 
 
 def _recipients(rt, kind: str) -> dict[str, str]:
@@ -58,6 +59,7 @@ def test_a_rejected_document_mails_the_partner_contact_support_and_the_partner_u
     assert "ACK05" in text and "rejected and was not passed on" in text
     assert len(smtp_server.to("sam@buyer.example")) == 1 and len(smtp_server.to("portal@acme.example")) == 1
     assert smtp_server.to("vic@buyer.example") == [] and smtp_server.to("bea@buyer.example") == []
+    assert smtp_server.to("zed@other.example") == [] and smtp_server.to("edi@other.example") == []
     # The webhook hears of it once, as the document.rejected event its route carries: no second alert POST.
     types = [p["body"]["type"] for p in webhook_receiver.posts]
     assert types.count("document.rejected") == 1 and not [t for t in types if t.startswith("alert.")]
@@ -105,6 +107,7 @@ def test_an_unreachable_smtp_server_is_retried_and_a_claimed_alert_is_not_sent_t
     later = utcnow() + timedelta(hours=2)
     # A sender claimed sam's row and died before marking it: while its lease holds, no one sends it ...
     assert _claim(rt, row.id, later)
+    assert not _claim(rt, row.id, later)  # a second sender cannot take it
     assert send_due_alerts(rt, later) == {"sent": 1, "retrying": 0, "failed": 0}  # the contact's only
     assert smtp_server.to("sam@buyer.example") == []
     # ... and once it lapses, it is sent once more with the Message-ID every attempt carries.
