@@ -21,6 +21,9 @@ def create_app(rt: Runtime | None = None, *, demo_erp: bool = False) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(purchase_orders.bp)
     app.register_blueprint(api_resubmit.bp)
+    from gateway.web import api_acks
+
+    app.register_blueprint(api_acks.bp)  # acks for download (partner self-service)
     from gateway.web.console import init_console
 
     init_console(app)  # the web console: sign-in, CSRF, pages (issue #12)

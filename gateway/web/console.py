@@ -90,6 +90,7 @@ def init_console(app: Flask) -> None:
         audit_log,
         dashboard,
         document,
+        partner,
         resubmit,
         saved_searches,
         search,
@@ -97,7 +98,7 @@ def init_console(app: Flask) -> None:
     )
 
     blueprints = (signin.bp, dashboard.bp, search.bp, saved_searches.bp, document.bp, actions.bp, resubmit.bp,
-                  audit_log.bp)
+                  audit_log.bp, partner.bp)
     console = {bp.name for bp in blueprints}
 
     @app.before_request

@@ -113,6 +113,11 @@ SPEC = {
 }
 
 
+from gateway.web.api_acks import PATHS as _ACK_PATHS  # noqa: E402 - described beside their routes
+
+SPEC["paths"].update(_ACK_PATHS)
+
+
 @bp.get("/openapi.json")
 def openapi():
     return jsonify(SPEC)
