@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, jsonify
 
+from gateway.domain.status import AckStatus
 from gateway.processing.acks import ack_filename
 from gateway.store.models import AckRecord
 from gateway.web.api import content_disposition
@@ -32,6 +33,11 @@ def ack_view(a: AckRecord) -> dict:
             "sent_at": a.sent_at.isoformat() if a.sent_at else None, "filename": ack_filename(a)}
 
 
+def _shown(a: AckRecord) -> bool:
+    """A partner sees the acks that went to it (not one withheld for support's corrected copy)."""
+    return g.principal.role != "partner" or a.status == AckStatus.SENT
+
+
 @bp.get("/documents/<document_id>/acks")
 @require(*READERS)
 def document_acks(document_id: str):
@@ -39,7 +45,7 @@ def document_acks(document_id: str):
         doc = document_for(s, g.principal, document_id)
         if doc is None:
             return jsonify({"error": f"no document {document_id!r}"}), 404
-        return jsonify({"document_id": document_id, "acks": [ack_view(a) for a in doc.acks]})
+        return jsonify({"document_id": document_id, "acks": [ack_view(a) for a in doc.acks if _shown(a)]})
 
 
 @bp.get("/acks/<int:ack_id>/raw")
@@ -47,7 +53,7 @@ def document_acks(document_id: str):
 def ack_raw(ack_id: int):
     with current_app.extensions["gateway"].session() as s:
         ack = s.get(AckRecord, ack_id)
-        if ack is None or document_for(s, g.principal, ack.document_id) is None:
+        if ack is None or not _shown(ack) or document_for(s, g.principal, ack.document_id) is None:
             return jsonify({"error": f"no ack {ack_id}"}), 404
         text, name = ack.text, ack_filename(ack)
     audit(g.principal, "ack.download", str(ack_id))

@@ -16,6 +16,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from sqlalchemy import func, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from gateway.domain.status import AckStatus
 from gateway.intake.portal import UploadRefused, max_upload_bytes, receive_upload
 from gateway.processing.acks import ack_filename
 from gateway.store.models import AckRecord, Document
@@ -34,6 +35,11 @@ STATUS_WORDS = {"received": "Received, being checked", "accepted": "Accepted", "
 
 def plain_status(status: str) -> str:
     return STATUS_WORDS.get(status, status.replace("_", " ").capitalize())
+
+
+def sent(ack: AckRecord) -> bool:
+    """The partner sees the acks that went to it: not one withheld for support's corrected copy."""
+    return ack.status == AckStatus.SENT
 
 
 def first_finding(doc: Document) -> str | None:
@@ -58,7 +64,7 @@ def home():
         docs = s.scalars(q.order_by(Document.received_at.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
         rows = [{**document_summary(d), "plain_status": plain_status(d.status), "problem": first_finding(d)
                  if d.status == "rejected" else None,
-                 "acks": [{"id": a.id, "kind": a.kind, "status": a.status} for a in d.acks]} for d in docs]
+                 "acks": [{"id": a.id, "kind": a.kind, "status": a.status} for a in d.acks if sent(a)]} for d in docs]
     return render_template("console/partner_home.html", title="Your documents", rows=rows, total=total, page=page,
                            pages=max(1, -(-total // PAGE_SIZE)), status=status, statuses=STATUS_WORDS,
                            limit=max_upload_bytes(rt(), me), partner=rt().partners[me])
@@ -95,7 +101,7 @@ def download_ack(ack_id: int):
     """The X12 text of an ack we sent the partner (997/999/TA1), as a file."""
     with rt().session() as s:
         ack = s.get(AckRecord, ack_id)
-        if ack is None or visible_document(s, ack.document_id) is None:
+        if ack is None or not sent(ack) or visible_document(s, ack.document_id) is None:
             return not_found(f"acknowledgment {ack_id}")
         text, name = ack.text, ack_filename(ack)
     audit(principal(), "ack.download", str(ack_id), details={"via": "console"})
@@ -111,11 +117,11 @@ def document_page(document_id: str):
             return not_found(f"document {document_id!r} you may see")
         detail = document_detail(doc)
         ack_ids = [a.id for a in doc.acks]
+        detail["acks"] = [dict(view, id=ack_id) for view, ack_id, a in zip(detail["acks"], ack_ids, doc.acks, strict=True)
+                          if sent(a)]  # only what went to the partner (not a withheld one)
     from gateway.web.pages.document import findings
 
     view = raw_view(rt().blobs.get(detail["sha256"]), detail["transaction_sets"])
-    for ack, ack_id in zip(detail["acks"], ack_ids, strict=True):
-        ack["id"] = ack_id
     audit(principal(), "document.view", document_id, details={"via": "console"})
     return render_template("console/partner_document.html", d=detail, view=view, findings=findings(detail, view),
                            plain_status=plain_status(detail["status"]))

@@ -116,3 +116,18 @@ def test_a_request_over_the_gateway_limit_is_413(rt, app, as_role):
     answer = client.post("/partner/upload", content_type="multipart/form-data",
                          data={"csrf_token": token, "file": (io.BytesIO(b"ISA" + b"x" * 100_000), "big.edi")})
     assert answer.status_code == 413 and _count(rt) == before
+
+
+def test_an_ack_withheld_for_supports_corrected_copy_is_not_the_partners(rt, as_role, documents):
+    """An ack that never went to the partner (support's corrected copy) is not offered to it."""
+    with rt.session() as s:
+        ack = s.scalar(select(AckRecord).where(AckRecord.document_id == documents["accepted"]))
+        ack.status = "withheld"
+    client = as_role("partner")
+    assert client.get(f"/partner/acks/{ack.id}").status_code == 404
+    assert f"/partner/acks/{ack.id}" not in client.get("/partner").get_data(as_text=True)
+    assert f"/partner/acks/{ack.id}" not in client.get(f"/documents/{documents['accepted']}").get_data(as_text=True)
+    token = {"Authorization": f"Bearer {create_token(rt, 'acme-erp', 'partner', 'demo')}"}
+    assert client.get(f"/api/v1/acks/{ack.id}/raw", headers=token).status_code == 404
+    assert client.get(f"/api/v1/documents/{documents['accepted']}/acks", headers=token).get_json()["acks"] == []
+    assert as_role("support").get(f"/documents/{documents['accepted']}").status_code == 200
