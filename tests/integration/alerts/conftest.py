@@ -4,6 +4,7 @@ partners folder whose demo partner names contacts."""
 from __future__ import annotations
 
 import shutil
+import sys
 import threading
 from email import message_from_bytes, policy
 
@@ -76,3 +77,6 @@ def alerting(rt, tmp_path, monkeypatch, smtp_server, webhook_receiver):
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(bootstrap_module, "_runtime", None)
     return bootstrap(load_settings())
+
+
+sys.path.insert(0, str(REPO / "tests" / "integration" / "transports"))  # as2_kit, for certificates

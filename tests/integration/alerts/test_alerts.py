@@ -151,3 +151,47 @@ def test_without_smtp_or_webhook_an_alert_is_still_recorded_for_the_console(rt):
     with rt.session() as s:
         alert = s.scalar(select(Alert))
         assert alert.kind == "rejected" and alert.recipients == []
+
+
+def test_the_daily_certificate_check_alerts_the_partners_contact_once(tmp_path, database_url, smtp_server,
+                                                                      monkeypatch):
+    from datetime import UTC, datetime
+
+    from as2_kit import make_runtime, new_keys, write_partner
+
+    from gateway.transports.cert_monitor import warn_expiring
+
+    now = datetime.now(UTC)
+    partners = tmp_path / "partners"
+    write_partner(partners, "soon", "SOON-AS2", [new_keys("SOON-AS2", not_before=now - timedelta(days=345),
+                                                          days=365).cert_pem])
+    write_partner(partners, "fine", "FINE-AS2", [new_keys("FINE-AS2").cert_pem])
+    for pid in ("soon", "fine"):
+        with open(partners / pid / "partner.yaml", "a") as f:
+            f.write(f"contacts: [{{email: as2@{pid}.example, notify: [certificate_expiring]}}]\n")
+    monkeypatch.setenv("GATEWAY_SMTP_URL", smtp_server.url)
+    rt = make_runtime(tmp_path / "home", partners, database_url, None, [new_keys("BUYERCO")])
+    warn_expiring(rt)
+    warn_expiring(rt)  # the next day's check: the same certificate, the same state
+    assert send_due_alerts(rt)["sent"] == 1
+    [mail] = smtp_server.to("as2@soon.example")
+    assert mail["Subject"].startswith("AS2 certificate expires in ") and "soon's (cert0.pem)" in mail["Subject"]
+    assert smtp_server.to("as2@fine.example") == []
+
+
+def test_the_sweeper_sends_what_is_due(alerting, smtp_server):
+    import time
+
+    from gateway.roles import Sweeper
+
+    rt = alerting
+    receive(rt, BAD_855, channel="sftp", filename="bad.edi", partner_id="demo")
+    drain(rt)
+    sweeper = Sweeper(rt, interval=0.2).start()
+    try:
+        deadline = time.monotonic() + 60  # a bound, not a speed check
+        while not smtp_server.to("edi@acme.example") and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        sweeper.stop()
+    assert len(smtp_server.to("edi@acme.example")) == 1
