@@ -8,7 +8,9 @@ Who gets it:
 - with ``GATEWAY_SMTP_URL`` set, by e-mail: each contact in the partner's profile whose
   ``notify`` names the kind, and each console user with an e-mail address whose role
   subscribes to it (:data:`~gateway.alerts.kinds.ROLE_SUBSCRIPTIONS`); a partner user only
-  for its own partner's alerts.
+  for its own partner's alerts, and neither partner contacts nor partner users for
+  support's corrected copy of a document (the partner never sent it) unless support
+  asked for the partner to be sent its ack.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from gateway.alerts.kinds import PARTNER_VISIBLE, ROLE_SUBSCRIPTIONS, AlertKind
 from gateway.alerts.messages import AlertDraft
 from gateway.alerts.settings import alert_settings
+from gateway.intake.resubmit import ack_withheld
 from gateway.store.models_alerts import Alert, AlertRecipient
 from gateway.store.models_users import ConsoleUser
 
@@ -55,7 +58,9 @@ def recipients(rt, s, draft: AlertDraft) -> list[tuple[str, str, str]]:
     if webhook_options(rt.settings, draft.partner_id) and not _event_goes_to_webhook(rt.settings, draft):
         out[("webhook", WEBHOOK)] = "the alert webhook"
     if alert_settings(rt.settings).smtp is not None:
-        profile = rt.partners.get(draft.partner_id) if draft.partner_id else None
+        # Support's corrected copy, whose ack the partner is not sent, is not the partner's news either.
+        partner_side = not (draft.document_id and ack_withheld(s, draft.document_id))
+        profile = rt.partners.get(draft.partner_id) if draft.partner_id and partner_side else None
         for contact in profile.contacts if profile else ():
             if draft.kind in contact.notify:
                 out.setdefault(("email", contact.email.lower()), f"a contact of partner {draft.partner_id}")
@@ -64,7 +69,8 @@ def recipients(rt, s, draft: AlertDraft) -> list[tuple[str, str, str]]:
         for user in users:
             if draft.kind not in ROLE_SUBSCRIPTIONS.get(user.role, ()):
                 continue
-            if user.role == "partner" and (user.partner_id != draft.partner_id or draft.kind not in PARTNER_VISIBLE):
+            if user.role == "partner" and (user.partner_id != draft.partner_id or draft.kind not in PARTNER_VISIBLE
+                                           or not partner_side):
                 continue
             out.setdefault(("email", user.email.lower()), f"console user {user.username} ({user.role})"[:120])
     return [(channel, address, why) for (channel, address), why in out.items()]

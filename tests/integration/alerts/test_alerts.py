@@ -195,3 +195,19 @@ def test_the_sweeper_sends_what_is_due(alerting, smtp_server):
     finally:
         sweeper.stop()
     assert len(smtp_server.to("edi@acme.example")) == 1
+
+
+def test_supports_corrected_copy_rejected_again_tells_support_not_the_partner(alerting):
+    from gateway.intake.resubmit import Correction, resubmit
+
+    rt = alerting
+    _people(rt)
+    original = receive(rt, BAD_855, channel="sftp", filename="bad.edi", partner_id="demo").document_id
+    drain(rt)
+    still_bad = BAD_855.replace(b"ACK*IA*100*EA*068*20261301", b"ACK*IA*100*EA*068*20261302")
+    copy = resubmit(rt, original, Correction(still_bad, "wrong_value", "tried a date", "support:sam")).document_id
+    drain(rt)
+    with rt.session() as s:
+        alert = s.scalar(select(Alert).where(Alert.document_id == copy))
+        assert alert.kind == "rejected"
+        assert sorted(r.address for r in alert.recipients) == ["sam@buyer.example"]
