@@ -29,6 +29,7 @@ from gateway.web.pages.raw_view import raw_view
 bp = Blueprint("console_partner", __name__)
 log = logging.getLogger("gateway.web")
 PAGE_SIZE = 50
+NOT_FROM_PARTNER = ("outbound", "console")  # what we sent it; support's corrected copies
 STATUS_WORDS = {"received": "Received, being checked", "accepted": "Accepted", "rejected": "Rejected",
                 "failed": "Could not be processed (our side; we are on it)", "duplicate": "Duplicate, not processed"}
 
@@ -57,7 +58,7 @@ def home():
     status = request.args.get("status") if request.args.get("status") in STATUS_WORDS else None
     page = int(request.args["page"]) if request.args.get("page", "").isdigit() and 0 < int(request.args["page"]) < 10_000 else 1
     with rt().session() as s:
-        q = select(Document).where(Document.partner_id == me, Document.channel != "outbound")
+        q = select(Document).where(Document.partner_id == me, Document.channel.not_in(NOT_FROM_PARTNER))
         if status:
             q = q.where(Document.status == status)
         total = s.scalar(select(func.count()).select_from(q.subquery()))

@@ -131,3 +131,12 @@ def test_an_ack_withheld_for_supports_corrected_copy_is_not_the_partners(rt, as_
     assert client.get(f"/api/v1/acks/{ack.id}/raw", headers=token).status_code == 404
     assert client.get(f"/api/v1/documents/{documents['accepted']}/acks", headers=token).get_json()["acks"] == []
     assert as_role("support").get(f"/documents/{documents['accepted']}").status_code == 200
+
+
+def test_supports_corrected_copy_is_not_listed_as_received_from_the_partner(rt, as_role, documents):
+    from gateway.intake.resubmit import Correction, resubmit
+
+    fixed = BAD_855.replace(b"000000101", b"000000102").replace(b"20261301", b"20261201")
+    copy = resubmit(rt, documents["rejected"], Correction(fixed, "wrong_value", "date", "support:sam")).document_id
+    page = as_role("partner").get("/partner").get_data(as_text=True)
+    assert copy not in page and 'id="total">2 documents.' in page
