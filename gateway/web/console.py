@@ -87,6 +87,7 @@ def init_console(app: Flask) -> None:
 
     from gateway.web.pages import (
         actions,
+        alerts,
         audit_log,
         dashboard,
         document,
@@ -98,7 +99,7 @@ def init_console(app: Flask) -> None:
     )
 
     blueprints = (signin.bp, dashboard.bp, search.bp, saved_searches.bp, document.bp, actions.bp, resubmit.bp,
-                  audit_log.bp, partner.bp)
+                  audit_log.bp, partner.bp, alerts.bp)
     console = {bp.name for bp in blueprints}
 
     @app.before_request

@@ -113,9 +113,11 @@ SPEC = {
 }
 
 
-from gateway.web.api_acks import PATHS as _ACK_PATHS  # noqa: E402 - described beside their routes
+from gateway.web import api_acks  # noqa: E402 - these routes are described beside them
+from gateway.web.pages import alerts  # noqa: E402
 
-SPEC["paths"].update(_ACK_PATHS)
+for _described in (api_acks, alerts):
+    SPEC["paths"].update(_described.PATHS)
 
 
 @bp.get("/openapi.json")

@@ -1,0 +1,54 @@
+"""What was announced to whom: ``/alerts`` (page) and ``GET /api/v1/alerts`` (bearer
+token), newest first, each alert with its recipients and whether each was reached.
+``?kind=`` filters by kind, ``?status=failed`` shows the alerts someone never received.
+
+Staff only: alerts name every partner's documents and every recipient's address."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template, request
+from sqlalchemy import select
+
+from gateway.alerts.kinds import AlertKind
+from gateway.store.models_alerts import Alert, AlertRecipient
+from gateway.web.auth import require
+from gateway.web.pages.access import STAFF, allow, rt
+
+bp = Blueprint("console_alerts", __name__)
+PAGE_SIZE = 100
+RECIPIENT_STATUSES = ("pending", "sent", "failed")
+PATHS = {"/api/v1/alerts": {"get": {  # added to /openapi.json
+    "summary": "alerts, newest first, with each recipient and whether it was reached (not for partner tokens)",
+    "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}} for n in ("kind", "status", "before")],
+    "responses": {"200": {"description": "alerts"}, "403": {"description": "a partner token"}}}}}
+
+
+def alert_rows(args) -> list[dict]:
+    q = select(Alert).order_by(Alert.id.desc()).limit(PAGE_SIZE)
+    if args.get("kind") in set(AlertKind):
+        q = q.where(Alert.kind == args["kind"])
+    if args.get("status") in RECIPIENT_STATUSES:
+        q = q.where(Alert.id.in_(select(AlertRecipient.alert_id).where(AlertRecipient.status == args["status"])))
+    if (args.get("before") or "").isdigit():
+        q = q.where(Alert.id < int(args["before"]))
+    with rt().session() as s:
+        return [{"id": a.id, "kind": a.kind, "partner_id": a.partner_id, "document_id": a.document_id,
+                 "subject": a.subject, "path": a.path, "created_at": a.created_at.isoformat(),
+                 "recipients": [{"channel": r.channel, "address": r.address, "why": r.why, "status": r.status,
+                                 "attempts": r.attempts, "last_error": r.last_error,
+                                 "sent_at": r.sent_at.isoformat() if r.sent_at else None} for r in a.recipients]}
+                for a in s.scalars(q)]
+
+
+@bp.get("/alerts")
+@allow(*STAFF)
+def page():
+    args = {k: request.args.get(k, "") for k in ("kind", "status")}
+    return render_template("console/alerts.html", title="Alerts", rows=alert_rows(request.args), args=args,
+                           kinds=list(AlertKind), statuses=RECIPIENT_STATUSES)
+
+
+@bp.get("/api/v1/alerts")
+@require(*STAFF)
+def api():
+    return jsonify({"alerts": alert_rows(request.args)})
