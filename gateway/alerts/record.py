@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from gateway.alerts.kinds import PARTNER_VISIBLE, ROLE_SUBSCRIPTIONS, AlertKind
 from gateway.alerts.messages import AlertDraft
 from gateway.alerts.settings import alert_settings
+from gateway.config import ConfigError
 from gateway.intake.resubmit import ack_withheld
 from gateway.store.models_alerts import Alert, AlertRecipient
 from gateway.store.models_users import ConsoleUser
@@ -52,12 +53,23 @@ def _event_goes_to_webhook(settings, draft: AlertDraft) -> bool:
                                                                                    draft.partner_id))
 
 
+def _smtp_configured(rt) -> bool:
+    """Is e-mail on? A malformed alert setting never stops the rejection or dead letter it
+    rides with: it is logged, the alert is kept without e-mail recipients (``/alerts``
+    shows it), and the sweeper repeats the error every round until it is fixed."""
+    try:
+        return alert_settings(rt.settings).smtp is not None
+    except ConfigError as exc:
+        log.error("alert e-mail is off: %s", exc)
+        return False
+
+
 def recipients(rt, s, draft: AlertDraft) -> list[tuple[str, str, str]]:
     """``(channel, address, why)`` for each recipient of ``draft``, each address once."""
     out: dict[tuple[str, str], str] = {}
     if webhook_options(rt.settings, draft.partner_id) and not _event_goes_to_webhook(rt.settings, draft):
         out[("webhook", WEBHOOK)] = "the alert webhook"
-    if alert_settings(rt.settings).smtp is not None:
+    if _smtp_configured(rt):
         # Support's corrected copy, whose ack the partner is not sent, is not the partner's news either.
         partner_side = not (draft.document_id and ack_withheld(s, draft.document_id))
         profile = rt.partners.get(draft.partner_id) if draft.partner_id and partner_side else None

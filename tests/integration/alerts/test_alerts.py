@@ -211,3 +211,15 @@ def test_supports_corrected_copy_rejected_again_tells_support_not_the_partner(al
         alert = s.scalar(select(Alert).where(Alert.document_id == copy))
         assert alert.kind == "rejected"
         assert sorted(r.address for r in alert.recipients) == ["sam@buyer.example"]
+
+
+def test_a_malformed_smtp_url_never_stops_a_rejection(alerting, monkeypatch, caplog):
+    rt = alerting
+    monkeypatch.setenv("GATEWAY_SMTP_URL", "http://not-smtp.example")
+    doc = receive(rt, BAD_855, channel="sftp", filename="bad.edi", partner_id="demo").document_id
+    drain(rt)
+    with rt.session() as s:
+        from gateway.store.models import Document
+
+        assert s.get(Document, doc).status == "rejected"
+        assert s.scalar(select(Alert).where(Alert.document_id == doc)).recipients == []
