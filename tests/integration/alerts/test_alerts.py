@@ -223,3 +223,21 @@ def test_a_malformed_smtp_url_never_stops_a_rejection(alerting, monkeypatch, cap
 
         assert s.get(Document, doc).status == "rejected"
         assert s.scalar(select(Alert).where(Alert.document_id == doc)).recipients == []
+
+
+def test_gateway_users_create_takes_the_address_alerts_go_to(rt, monkeypatch, capsys):
+    import io
+
+    from gateway.cli import main
+    from gateway.store.models_users import ConsoleUser
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["users", "create", "sam", "--role", "support", "--email", "sam@buyer.example",
+                 "--password-stdin"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["users", "create", "eve", "--role", "support", "--email", "eve@x\r\nBcc: all@x",
+                 "--password-stdin"]) == 2  # not an address: no header injection through it
+    assert "not an e-mail address" in capsys.readouterr().err
+    with rt.session() as s:
+        assert s.scalar(select(ConsoleUser.email).where(ConsoleUser.username == "sam")) == "sam@buyer.example"
+        assert s.scalar(select(ConsoleUser).where(ConsoleUser.username == "eve")) is None
