@@ -6,13 +6,14 @@ Staff only: alerts name every partner's documents and every recipient's address.
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template, request
-from sqlalchemy import select
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import select, update
 
 from gateway.alerts.kinds import AlertKind
+from gateway.store.models import utcnow
 from gateway.store.models_alerts import Alert, AlertRecipient
-from gateway.web.auth import require
-from gateway.web.pages.access import STAFF, allow, rt
+from gateway.web.auth import audit_entry, require
+from gateway.web.pages.access import OPERATORS, STAFF, allow, not_found, principal, rt
 
 bp = Blueprint("console_alerts", __name__)
 PAGE_SIZE = 100
@@ -21,6 +22,7 @@ PATHS = {"/api/v1/alerts": {"get": {  # added to /openapi.json
     "summary": "alerts, newest first, with each recipient and whether it was reached (not for partner tokens)",
     "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}} for n in ("kind", "status", "before")],
     "responses": {"200": {"description": "alerts"}, "403": {"description": "a partner token"}}}}}
+MAX_REASON = 2000
 
 
 def alert_rows(args) -> list[dict]:
@@ -45,10 +47,34 @@ def alert_rows(args) -> list[dict]:
 def page():
     args = {k: request.args.get(k, "") for k in ("kind", "status")}
     return render_template("console/alerts.html", title="Alerts", rows=alert_rows(request.args), args=args,
-                           kinds=list(AlertKind), statuses=RECIPIENT_STATUSES)
+                           kinds=list(AlertKind), statuses=RECIPIENT_STATUSES,
+                           may_act=principal().role in OPERATORS)
 
 
 @bp.get("/api/v1/alerts")
 @require(*STAFF)
 def api():
     return jsonify({"alerts": alert_rows(request.args)})
+
+
+@bp.post("/alerts/<int:alert_id>/retry")
+@allow(*OPERATORS)
+def retry(alert_id: int):
+    """Send a ``failed`` alert again to the recipients it never reached (after fixing the
+    SMTP settings, say): they get a fresh set of attempts. Needs a reason; audited."""
+    why = (request.form.get("reason") or "").strip()[:MAX_REASON]
+    with rt().session() as s:
+        alert = s.get(Alert, alert_id)
+        if alert is None:
+            return not_found(f"alert {alert_id}")
+        if not why:
+            flash("Say why it is sent again: the reason goes to the audit log.", "error")
+            return redirect(url_for("console_alerts.page")), 303
+        again = s.execute(update(AlertRecipient).where(AlertRecipient.alert_id == alert_id,
+                                                       AlertRecipient.status == "failed")
+                          .values(status="pending", attempts=0, next_attempt_at=utcnow(), lease_until=None)).rowcount
+        s.add(audit_entry(principal(), "alert.retry", f"alert:{alert_id}", reason=why,
+                          details={"recipients": again, "via": "console"}))
+    flash(f"{again} recipient(s) will be tried again on the next sweep." if again
+          else "Nothing to send again: no recipient of this alert failed.", "info")
+    return redirect(url_for("console_alerts.page")), 303

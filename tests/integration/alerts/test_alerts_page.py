@@ -46,3 +46,41 @@ def test_staff_see_who_was_told_and_who_was_not(alerting, smtp_server, monkeypat
     assert partner.get("/alerts").status_code == 403
     partner_token = {"Authorization": f"Bearer {create_token(rt, 'acme-erp', 'partner', 'demo')}"}
     assert partner.get("/api/v1/alerts", headers=partner_token).status_code == 403
+
+
+def test_support_sends_a_failed_alert_again_once_smtp_is_fixed(alerting, smtp_server, monkeypatch):
+    import re
+
+    from console_support import csrf_token
+
+    from gateway.store.models_api import AuditEntry
+
+    rt = alerting
+    create_user(rt, "sam", PASSWORD, "support")
+    create_user(rt, "vic", PASSWORD, "viewer")
+    receive(rt, BAD_855, channel="sftp", filename="bad.edi", partner_id="demo")
+    drain(rt)
+    good = smtp_server.url
+    monkeypatch.setenv("GATEWAY_ALERT_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("GATEWAY_SMTP_URL", "smtp://127.0.0.1:1")
+    assert send_due_alerts(rt)["failed"] == 1
+    monkeypatch.setenv("GATEWAY_SMTP_URL", good)
+    app = create_app(rt)
+    viewer = app.test_client()
+    sign_in(viewer, "vic")
+    assert 'class="retry"' not in viewer.get("/alerts").get_data(as_text=True)
+    client = app.test_client()
+    sign_in(client, "sam")
+    page = client.get("/alerts").get_data(as_text=True)
+    alert_id = re.search(r'action="/alerts/(\d+)/retry"', page).group(1)
+    token = csrf_token(client, "/alerts")
+    assert client.post(f"/alerts/{alert_id}/retry", data={"csrf_token": token}).status_code == 303  # no reason
+    assert send_due_alerts(rt)["sent"] == 0
+    assert viewer.post(f"/alerts/{alert_id}/retry", data={"csrf_token": csrf_token(viewer, "/alerts"),
+                                                          "reason": "x"}).status_code == 403
+    assert client.post(f"/alerts/{alert_id}/retry", data={"csrf_token": token,
+                                                          "reason": "SMTP fixed"}).status_code == 303
+    assert send_due_alerts(rt)["sent"] == 1
+    assert len(smtp_server.to("edi@acme.example")) == 1
+    with rt.session() as s:
+        assert s.query(AuditEntry).filter_by(action="alert.retry", reason="SMTP fixed").count() == 1

@@ -44,7 +44,7 @@ def world(rt, tmp_path, monkeypatch):
 def _url(rule, theirs: dict) -> str:
     values = {"document_id": theirs["accepted"], "ack_id": theirs["ack"], "delivery_id": theirs["delivery"],
               "search_id": theirs["saved_search"], "outbound_id": theirs["accepted"], "adapter": "erp_http",
-              "filename": "console.css"}
+              "filename": "console.css", "alert_id": 1}
     unknown = set(rule.arguments) - set(values)
     if unknown:
         pytest.fail(f"{rule.rule} takes {sorted(unknown)}: teach this test which other-partner value to try")
