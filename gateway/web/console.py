@@ -110,6 +110,7 @@ def init_console(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_refused)
     for bp in blueprints:
         app.register_blueprint(bp)
+    app.register_blueprint(alerts.api_bp)  # /api/v1/alerts: bearer tokens, so not CSRF-checked
 
 
 def _csrf_refused(exc: CSRFError):

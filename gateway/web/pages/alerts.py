@@ -6,7 +6,7 @@ Staff only: alerts name every partner's documents and every recipient's address.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select, update
 
 from gateway.alerts.kinds import AlertKind
@@ -16,12 +16,20 @@ from gateway.web.auth import audit_entry, require
 from gateway.web.pages.access import OPERATORS, STAFF, allow, not_found, principal, rt
 
 bp = Blueprint("console_alerts", __name__)
+api_bp = Blueprint("api_alerts", __name__)  # bearer tokens, no cookies: outside the console's CSRF check
 PAGE_SIZE = 100
 RECIPIENT_STATUSES = ("pending", "sent", "failed")
 PATHS = {"/api/v1/alerts": {"get": {  # added to /openapi.json
     "summary": "alerts, newest first, with each recipient and whether it was reached (not for partner tokens)",
     "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}} for n in ("kind", "status", "before")],
-    "responses": {"200": {"description": "alerts"}, "403": {"description": "a partner token"}}}}}
+    "responses": {"200": {"description": "alerts"}, "403": {"description": "a partner token"}}}},
+    "/api/v1/alerts/{alert_id}/retry": {"post": {
+        "summary": "send a failed alert again to the recipients it never reached (admin, support; audited)",
+        "parameters": [{"name": "alert_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "requestBody": {"content": {"application/json": {"schema": {
+            "type": "object", "properties": {"reason": {"type": "string"}}, "required": ["reason"]}}}},
+        "responses": {"200": {"description": "how many recipients were queued again"},
+                      "400": {"description": "no reason"}, "404": {"description": "no such alert"}}}}}
 MAX_REASON = 2000
 
 
@@ -51,30 +59,55 @@ def page():
                            may_act=principal().role in OPERATORS)
 
 
-@bp.get("/api/v1/alerts")
+@api_bp.get("/api/v1/alerts")
 @require(*STAFF)
 def api():
     return jsonify({"alerts": alert_rows(request.args)})
 
 
-@bp.post("/alerts/<int:alert_id>/retry")
-@allow(*OPERATORS)
-def retry(alert_id: int):
-    """Send a ``failed`` alert again to the recipients it never reached (after fixing the
-    SMTP settings, say): they get a fresh set of attempts. Needs a reason; audited."""
-    why = (request.form.get("reason") or "").strip()[:MAX_REASON]
+def send_again(alert_id: int, why: str, via: str) -> int | None:
+    """Give the recipients of alert ``alert_id`` it never reached (``failed``) a fresh set of
+    attempts, audited with ``why``; how many, or None when there is no such alert."""
     with rt().session() as s:
-        alert = s.get(Alert, alert_id)
-        if alert is None:
-            return not_found(f"alert {alert_id}")
-        if not why:
-            flash("Say why it is sent again: the reason goes to the audit log.", "error")
-            return redirect(url_for("console_alerts.page")), 303
+        if s.get(Alert, alert_id) is None:
+            return None
         again = s.execute(update(AlertRecipient).where(AlertRecipient.alert_id == alert_id,
                                                        AlertRecipient.status == "failed")
                           .values(status="pending", attempts=0, next_attempt_at=utcnow(), lease_until=None)).rowcount
-        s.add(audit_entry(principal(), "alert.retry", f"alert:{alert_id}", reason=why,
-                          details={"recipients": again, "via": "console"}))
+        s.add(audit_entry(principal_now(), "alert.retry", f"alert:{alert_id}", reason=why,
+                          details={"recipients": again, "via": via}))
+        return again
+
+
+@bp.post("/alerts/<int:alert_id>/retry")
+@allow(*OPERATORS)
+def retry(alert_id: int):
+    """Send a ``failed`` alert again (after fixing the SMTP settings, say). Needs a reason."""
+    why = (request.form.get("reason") or "").strip()[:MAX_REASON]
+    if not why:
+        flash("Say why it is sent again: the reason goes to the audit log.", "error")
+        return redirect(url_for("console_alerts.page")), 303
+    again = send_again(alert_id, why, "console")
+    if again is None:
+        return not_found(f"alert {alert_id}")
     flash(f"{again} recipient(s) will be tried again on the next sweep." if again
           else "Nothing to send again: no recipient of this alert failed.", "info")
     return redirect(url_for("console_alerts.page")), 303
+
+
+@api_bp.post("/api/v1/alerts/<int:alert_id>/retry")
+@require(*OPERATORS)
+def api_retry(alert_id: int):
+    body = request.get_json(silent=True)
+    why = body.get("reason") if isinstance(body, dict) else None
+    if not isinstance(why, str) or not why.strip() or len(why) > MAX_REASON:
+        return jsonify({"error": "say why: a JSON body {\"reason\": \"...\"} (it goes to the audit log)"}), 400
+    again = send_again(alert_id, why.strip(), "api")
+    if again is None:
+        return jsonify({"error": f"no alert {alert_id}"}), 404
+    return jsonify({"alert_id": alert_id, "recipients_queued": again})
+
+
+def principal_now():
+    """The caller: a signed-in user (page) or a bearer token (API)."""
+    return g.principal if "principal" in g else principal()

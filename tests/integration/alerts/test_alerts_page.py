@@ -84,3 +84,25 @@ def test_support_sends_a_failed_alert_again_once_smtp_is_fixed(alerting, smtp_se
     assert len(smtp_server.to("edi@acme.example")) == 1
     with rt.session() as s:
         assert s.query(AuditEntry).filter_by(action="alert.retry", reason="SMTP fixed").count() == 1
+
+
+def test_the_api_sends_a_failed_alert_again(alerting, smtp_server, monkeypatch):
+    rt = alerting
+    receive(rt, BAD_855, channel="sftp", filename="bad.edi", partner_id="demo")
+    drain(rt)
+    good = smtp_server.url
+    monkeypatch.setenv("GATEWAY_ALERT_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("GATEWAY_SMTP_URL", "smtp://127.0.0.1:1")
+    send_due_alerts(rt)
+    monkeypatch.setenv("GATEWAY_SMTP_URL", good)
+    client = create_app(rt).test_client()
+    support = {"Authorization": f"Bearer {create_token(rt, 'ops', 'support')}"}
+    viewer = {"Authorization": f"Bearer {create_token(rt, 'watch', 'viewer')}"}
+    [alert] = client.get("/api/v1/alerts", headers=viewer).get_json()["alerts"]
+    url = f"/api/v1/alerts/{alert['id']}/retry"
+    assert client.post(url, headers=viewer, json={"reason": "x"}).status_code == 403
+    assert client.post(url, headers=support, json={}).status_code == 400
+    assert client.post("/api/v1/alerts/987654/retry", headers=support, json={"reason": "x"}).status_code == 404
+    answer = client.post(url, headers=support, json={"reason": "SMTP fixed"})
+    assert answer.status_code == 200 and answer.get_json()["recipients_queued"] == 1
+    assert send_due_alerts(rt)["sent"] == 1 and len(smtp_server.to("edi@acme.example")) == 1
