@@ -50,13 +50,23 @@ def first_finding(doc: Document) -> str | None:
     return doc.reason
 
 
+def _no_profile():
+    """The user's partner has no profile here any more (removed from the partners folder)."""
+    return render_template("console/error.html", title="No partner profile",
+                           message="Your partner account is not set up on this gateway at the moment. "
+                                   "Please contact your buyer."), 409
+
+
 @bp.get("/partner")
 @allow("partner")
 def home():
     """The partner's documents, newest first (``?status=rejected`` for the open problems)."""
     me = principal().partner_id
+    if me not in rt().partners:
+        return _no_profile()
     status = request.args.get("status") if request.args.get("status") in STATUS_WORDS else None
-    page = int(request.args["page"]) if request.args.get("page", "").isdigit() and 0 < int(request.args["page"]) < 10_000 else 1
+    raw_page = request.args.get("page", "")
+    page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) < 10_000 else 1
     with rt().session() as s:
         q = select(Document).where(Document.partner_id == me, Document.channel.not_in(NOT_FROM_PARTNER))
         if status:
@@ -76,6 +86,8 @@ def home():
 def upload():
     """Receive a file the partner chose: stored before we answer, then validated and acked as from SFTP."""
     me = principal().partner_id
+    if me not in rt().partners:
+        return _no_profile()
     try:
         file = request.files.get("file")
         data = file.read() if file else b""

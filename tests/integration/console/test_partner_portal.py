@@ -140,3 +140,11 @@ def test_supports_corrected_copy_is_not_listed_as_received_from_the_partner(rt, 
     copy = resubmit(rt, documents["rejected"], Correction(fixed, "wrong_value", "date", "support:sam")).document_id
     page = as_role("partner").get("/partner").get_data(as_text=True)
     assert copy not in page and 'id="total">2 documents.' in page
+
+
+def test_a_partner_whose_profile_is_gone_is_told_so_not_given_an_error(rt, as_role, monkeypatch):
+    client = as_role("partner")
+    monkeypatch.delitem(rt.partners, "demo")
+    page = client.get("/partner")
+    assert page.status_code == 409 and "not set up on this gateway" in page.get_data(as_text=True)
+    assert _upload(client, SAMPLE_855.read_bytes()).status_code == 409
