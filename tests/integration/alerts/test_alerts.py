@@ -241,3 +241,44 @@ def test_gateway_users_create_takes_the_address_alerts_go_to(rt, monkeypatch, ca
     with rt.session() as s:
         assert s.scalar(select(ConsoleUser.email).where(ConsoleUser.username == "sam")) == "sam@buyer.example"
         assert s.scalar(select(ConsoleUser).where(ConsoleUser.username == "eve")) is None
+
+
+def test_two_transactions_recording_the_same_alert_make_one_and_both_commit(rt):
+    """A second worker recording the same rejection at the same moment must not lose its
+    own work: the duplicate alert is dropped inside a savepoint, the rest commits."""
+    import threading
+
+    from gateway.alerts.kinds import AlertKind
+    from gateway.alerts.messages import AlertDraft
+    from gateway.alerts.record import record_alert
+    from gateway.store.models_api import AuditEntry
+
+    draft = AlertDraft("rejected:race", AlertKind.REJECTED, "demo", None, "Rejected: race", "text", "/")
+    first_recorded, outcome = threading.Event(), {}
+    release = threading.Event()
+
+    def first():
+        with rt.session() as s:
+            s.add(AuditEntry(actor="t", action="first", target=None, details={}))
+            outcome["first"] = record_alert(rt, s, draft) is not None
+            first_recorded.set()
+            release.wait(60)
+
+    def second():
+        with rt.session() as s:
+            s.add(AuditEntry(actor="t", action="second", target=None, details={}))
+            outcome["second"] = record_alert(rt, s, draft) is not None
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert first_recorded.wait(60)
+    b = threading.Thread(target=second)
+    b.start()
+    b.join(2)  # it waits on the first transaction (a lock), or has already found nothing to do
+    release.set()
+    a.join(60)
+    b.join(60)
+    assert outcome == {"first": True, "second": False}
+    with rt.session() as s:
+        assert s.scalar(select(func.count()).select_from(Alert)) == 1
+        assert sorted(s.scalars(select(AuditEntry.action).where(AuditEntry.actor == "t"))) == ["first", "second"]
