@@ -44,7 +44,9 @@ def _findings(errors: list) -> list[str]:
             continue
         where = " ".join(x for x in (e.get("segment_id"), f"#{e['segment_index']}" if e.get("segment_index") else "",
                                      e.get("element")) if x)
-        lines.append(f"- {clean(e.get('message'), 400)}" + (f" (at {clean(where, 40)})" if where else ""))
+        message = clean(e.get("message"), 400)
+        said = not where or (e.get("element") or e.get("segment_id") or "") in message  # the text names it already
+        lines.append(f"- {message}" + ("" if said else f" (at {clean(where, 40)})"))
     if len(errors or []) > MAX_FINDINGS:
         lines.append(f"- … and {len(errors) - MAX_FINDINGS} more on the document page")
     return lines
@@ -59,7 +61,8 @@ def rejected(doc) -> AlertDraft:
     findings = _findings(list(doc.errors or []))
     if findings:
         body += ["", "What is wrong:", *findings]
-    body += ["", "The partner can correct and resend it; support can correct it, or ignore it with a reason."]
+    body += ["", "Next: the sender corrects the document and sends it again (support can also correct it, "
+                 "or close it with a reason)."]
     return AlertDraft(f"rejected:{doc.id}", AlertKind.REJECTED, doc.partner_id, doc.id,
                       _subject(f"Rejected: {clean(doc.filename, 80)} from {partner}"), "\n".join(body),
                       f"/documents/{doc.id}")
