@@ -24,7 +24,8 @@ def cmd_users_create(args) -> int:
 
     try:
         password = _password(args.password_stdin)
-        user = create_user(cli_runtime(), args.username, password, args.role, args.partner)  # onboarded partners too
+        user = create_user(cli_runtime(), args.username, password, args.role, args.partner,  # onboarded partners too
+                           email=args.email)
     except (UserError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -38,5 +39,6 @@ def register(sub) -> None:
     uc.add_argument("username")
     uc.add_argument("--role", required=True, choices=["admin", "support", "buyer", "viewer", "partner"])
     uc.add_argument("--partner", help="the partner a partner-role user belongs to")
+    uc.add_argument("--email", help="where the alerts this user's role subscribes to are sent (docs/alerts.md)")
     uc.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
     uc.set_defaults(func=cmd_users_create)

@@ -54,6 +54,7 @@ class Sweeper:
         return self
 
     def _run(self) -> None:
+        from gateway.alerts.send import send_due_alerts
         from gateway.flow.deadlines import check_flow_deadlines
         from gateway.outbound.acks import check_overdue_acks
         from gateway.outbound.send import send_unsent
@@ -66,6 +67,7 @@ class Sweeper:
                 send_unsent(self.rt, utcnow())  # issue #13: until periodic tasks run on RQ
                 check_overdue_acks(self.rt, utcnow())
                 check_flow_deadlines(self.rt, utcnow())
+                send_due_alerts(self.rt, utcnow())
             except Exception as exc:  # the database or Redis is away; try again next round
                 log.warning("sweeper: %s", exc)
 

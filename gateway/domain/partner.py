@@ -132,6 +132,17 @@ class _XmlSchema(Schema):
     ubl = fields.List(fields.Nested(_UblPartyIdSchema), load_default=list)
 
 
+ALERT_KINDS = ["rejected", "dead_letter", "certificate_expiring", "ack_overdue"]  # gateway.alerts.kinds
+
+
+class _ContactSchema(Schema):
+    """``contacts``: who hears of this partner's alerts by e-mail (see docs/alerts.md)."""
+
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    name = fields.String(load_default=None, validate=validate.Length(max=120))
+    notify = fields.List(fields.String(validate=validate.OneOf(ALERT_KINDS)), load_default=lambda: ["rejected"])
+
+
 class _PartnerSchema(Schema):
     id = fields.String(required=True, validate=validate.Regexp(PARTNER_ID))
     name = fields.String(required=True)
@@ -142,6 +153,16 @@ class _PartnerSchema(Schema):
     xml = fields.Nested(_XmlSchema, load_default=None, allow_none=True)
     cxml = fields.Nested(_CxmlSchema, load_default=None, allow_none=True)
     flow = fields.Dict(load_default=None, allow_none=True)  # flow rule overrides: gateway.flow.rules
+    contacts = fields.List(fields.Nested(_ContactSchema), load_default=list, validate=validate.Length(max=50))
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A person told of this partner's alerts of the kinds in ``notify``."""
+
+    email: str
+    notify: tuple[str, ...] = ("rejected",)
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -255,6 +276,7 @@ class PartnerProfile:
     strict_releases: bool = False  # a release we hold no tables for is refused, not substituted
     cxml: CxmlSettings | None = None  # it speaks cXML over HTTP (orders out, documents in at /cxml)
     flow: dict | None = field(default=None, hash=False, compare=False)  # its flow rule overrides (validated)
+    contacts: tuple[Contact, ...] = ()  # alerts by e-mail (gateway.alerts)
 
     @property
     def maps_dir(self) -> Path | None:
@@ -298,6 +320,7 @@ def load_partner(path: Path) -> PartnerProfile:
         strict_releases=data["x12"]["strict_releases"],
         cxml=_cxml(data.get("cxml"), path.parent),
         flow=_flow(data.get("flow"), path),
+        contacts=tuple(Contact(c["email"], tuple(c["notify"]), c["name"]) for c in data["contacts"]),
     )
 
 

@@ -117,6 +117,8 @@ def _unmatched(set_row, note: str) -> list:
 
 def check_overdue_acks(rt, now: datetime, limit: int = 500) -> int:
     """Raise ``ack.overdue`` for each sent document past its deadline; returns how many."""
+    from gateway.alerts import messages as alert_messages
+    from gateway.alerts.record import record_alert
     from gateway.outbound.events import outbound_event
     from gateway.processing.x12_interchange import record_event
     from gateway.routing.outbox import relay
@@ -135,6 +137,7 @@ def check_overdue_acks(rt, now: datetime, limit: int = 500) -> int:
                                        f"{row.interchange_control_number}/{row.group_control_number}/"
                                        f"{row.transaction_control_number}, due {row.ack_due_at.isoformat()}"}]})
             deliveries += [(d.id, d.queue) for d in record_event(rt, s, row.document, body)]
+            record_alert(rt, s, alert_messages.ack_overdue(row))
             log.error("ack overdue: %s %s (PO %s) to %s was due by %s", row.transaction_set, row.id, row.po_number,
                       row.partner_id, row.ack_due_at.isoformat())
             raised += 1

@@ -20,6 +20,8 @@ from rq.timeouts import JobTimeoutException
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 
+from gateway.alerts import messages as alert_messages
+from gateway.alerts.record import record_alert
 from gateway.bootstrap import Runtime
 from gateway.domain.status import MAX_PROCESS_ATTEMPTS, DocumentStatus
 from gateway.intake.receive import processing_timeout
@@ -129,6 +131,8 @@ def _process(rt: Runtime, document_id: str) -> tuple[str, list[tuple[str, str]],
         doc.processed_at, doc.lease_until = utcnow(), None
         status = doc.status
         rejected = record_event(rt, s, doc, rejection_event(doc)) if status == DocumentStatus.REJECTED else []
+        if status == DocumentStatus.REJECTED:
+            record_alert(rt, s, alert_messages.rejected(doc))  # in this transaction: announced iff rejected
         s.flush()
         deliveries = [(d.id, d.queue) for o in outcomes for d in o.deliveries] + [(d.id, d.queue) for d in rejected]
         ack_ids = [a.id for o in outcomes for a in o.acks]

@@ -27,6 +27,8 @@ from sqlalchemy import or_, select, update
 
 from gateway.adapters.base import DeliveryResult, Outcome
 from gateway.adapters.registry import adapter_class
+from gateway.alerts import messages as alert_messages
+from gateway.alerts.record import record_alert
 from gateway.bootstrap import Runtime
 from gateway.domain.status import DeliveryStatus
 from gateway.routing.routes import AdapterSpec, RetryPolicy, adapter_spec
@@ -191,6 +193,9 @@ def _write_verdict(s, rt: Runtime, claimed: Claimed, result: DeliveryResult) -> 
                      .values(**values).execution_options(synchronize_session=False))
     if done.rowcount != 1:
         return s.scalar(select(DeliveryRecord.status).where(DeliveryRecord.id == claimed.id)), None, False
+    if values.get("status") == DeliveryStatus.DEAD_LETTERED:
+        d = s.get(DeliveryRecord, claimed.id)
+        record_alert(rt, s, alert_messages.dead_letter(d, d.event))  # with the dead letter, or not at all
     return values.get("status", DeliveryStatus.PENDING), retry_in, True
 
 

@@ -25,6 +25,7 @@ class ConsoleUser(Base):
     username: Mapped[str] = mapped_column(String(120), unique=True)
     role: Mapped[str] = mapped_column(String(16))
     partner_id: Mapped[str | None] = mapped_column(String(64))  # required for the partner role
+    email: Mapped[str | None] = mapped_column(String(254))  # alerts for the role go here (migration 0098)
     password_hash: Mapped[str] = mapped_column(String(255))  # argon2id, never the password
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     disabled_at: Mapped[datetime | None]

@@ -71,4 +71,8 @@ def warn_expiring(rt: Runtime) -> list[dict]:
     for r in rows:
         log.warning("AS2 certificate %s (%s, %s) is %s: %s days left", r["path"], r["partner_id"], r["kind"],
                     r["state"], r["days_left"])
+    if rows:
+        from gateway.alerts.record import record_certificate_alerts
+
+        record_certificate_alerts(rt, rows)  # once per certificate and state
     return rows

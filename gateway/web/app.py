@@ -30,6 +30,9 @@ def create_app(rt: Runtime | None = None, *, demo_erp: bool = False) -> Flask:
     from gateway.web import api_onboarding
 
     app.register_blueprint(api_onboarding.bp)  # partners and map versions (onboarding)
+    from gateway.web import api_acks
+
+    app.register_blueprint(api_acks.bp)  # acks for download (partner self-service)
     from gateway.web.console import init_console
 
     init_console(app)  # the web console: sign-in, CSRF, pages (issue #12)

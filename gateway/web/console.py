@@ -87,10 +87,12 @@ def init_console(app: Flask) -> None:
 
     from gateway.web.pages import (
         actions,
+        alerts,
         audit_log,
         dashboard,
         document,
         onboarding,
+        partner,
         resubmit,
         saved_searches,
         search,
@@ -98,7 +100,7 @@ def init_console(app: Flask) -> None:
     )
 
     blueprints = (signin.bp, dashboard.bp, search.bp, saved_searches.bp, document.bp, actions.bp, resubmit.bp,
-                  audit_log.bp, onboarding.bp)
+                  audit_log.bp, onboarding.bp, partner.bp, alerts.bp)
     from gateway.web.pages import po_flow
 
     blueprints += (po_flow.bp,)  # the document flow per PO
@@ -112,6 +114,7 @@ def init_console(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_refused)
     for bp in blueprints:
         app.register_blueprint(bp)
+    app.register_blueprint(alerts.api_bp)  # /api/v1/alerts: bearer tokens, so not CSRF-checked
 
 
 def _csrf_refused(exc: CSRFError):

@@ -134,6 +134,13 @@ SPEC["paths"].update(_ONBOARDING_PATHS)
 SPEC["paths"].update(CXML_PATHS)
 
 
+from gateway.web import api_acks  # noqa: E402 - these routes are described beside them
+from gateway.web.pages import alerts  # noqa: E402
+
+for _described in (api_acks, alerts):
+    SPEC["paths"].update(_described.PATHS)
+
+
 @bp.get("/openapi.json")
 def openapi():
     return jsonify(SPEC)

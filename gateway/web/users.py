@@ -7,6 +7,7 @@ sign-in form does not tell which usernames exist.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -18,6 +19,8 @@ from gateway.store.models_users import ConsoleUser
 from gateway.web.auth import ROLES, Principal
 
 MIN_PASSWORD = 12
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*$")
 _hasher = PasswordHasher()
 _DUMMY = _hasher.hash("not a password anyone has")
 
@@ -52,7 +55,20 @@ def _signed_in(row: ConsoleUser) -> SignedInUser:
     return SignedInUser(row.id, row.username, row.role, row.partner_id)
 
 
-def create_user(rt, username: str, password: str, role: str, partner_id: str | None = None) -> SignedInUser:
+def check_email(email: str | None) -> str | None:
+    """A plain ``local@domain`` address (where this user's alerts go), or None."""
+    if email is None or not email.strip():
+        return None
+    email = email.strip()
+    if len(email) > 254 or not _EMAIL.fullmatch(email):
+        raise UserError(f"{email[:80]!r} is not an e-mail address (local@domain)")
+    return email
+
+
+def create_user(rt, username: str, password: str, role: str, partner_id: str | None = None,
+                email: str | None = None) -> SignedInUser:
+    """A new account; ``email`` is where the alerts its role subscribes to go (docs/alerts.md)."""
+    email = check_email(email)
     username = username.strip()
     if not username or len(username) > 120:
         raise UserError("a username of 1 to 120 characters is required")
@@ -66,7 +82,7 @@ def create_user(rt, username: str, password: str, role: str, partner_id: str | N
         if s.scalar(select(ConsoleUser.id).where(ConsoleUser.username == username)) is not None:
             raise UserError(f"a user {username!r} already exists")
         row = ConsoleUser(username=username, role=role, partner_id=partner_id if role == "partner" else None,
-                          password_hash=_hasher.hash(password))
+                          password_hash=_hasher.hash(password), email=email)
         s.add(row)
         s.add(AuditEntry(actor="cli", action="user.create", target=f"user:{username}",
                          details={"role": role, "partner_id": row.partner_id}))

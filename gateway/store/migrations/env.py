@@ -3,8 +3,9 @@
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-import gateway.flow.models  # noqa: F401
-import gateway.store.models_api  # noqa: F401  (registers its tables)
+import gateway.flow.models  # noqa: F401  (registers its tables)
+import gateway.store.models_alerts  # noqa: F401
+import gateway.store.models_api  # noqa: F401
 import gateway.store.models_delivery  # noqa: F401
 import gateway.store.models_onboarding  # noqa: F401
 import gateway.store.models_outbound  # noqa: F401

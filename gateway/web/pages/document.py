@@ -11,6 +11,7 @@ from gateway.store.models_api import AuditEntry
 from gateway.store.models_users import DocumentResolution, Resubmission
 from gateway.store.views import document_detail
 from gateway.web.auth import audit
+from gateway.web.pages import partner
 from gateway.web.pages.access import (
     OPERATORS,
     READERS,
@@ -89,6 +90,8 @@ def chain(s, document_id: str) -> tuple[list[str], list[dict]]:
 @bp.get("/documents/<document_id>")
 @allow(*READERS)
 def show(document_id: str):
+    if principal().role == "partner":  # the partner's own view: no deliveries to our systems, no audit trail
+        return partner.document_page(document_id)
     with rt().session() as s:
         doc = visible_document(s, document_id)
         if doc is None:
