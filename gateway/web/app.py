@@ -21,6 +21,10 @@ def create_app(rt: Runtime | None = None, *, demo_erp: bool = False) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(purchase_orders.bp)
     app.register_blueprint(api_resubmit.bp)
+    from gateway.web import api_accounts, api_bulk
+
+    app.register_blueprint(api_bulk.bp)  # bulk actions, previewed then confirmed
+    app.register_blueprint(api_accounts.bp)  # users and tokens (admin)
     from gateway.web.console import init_console
 
     init_console(app)  # the web console: sign-in, CSRF, pages (issue #12)

@@ -87,7 +87,9 @@ def init_console(app: Flask) -> None:
 
     from gateway.web.pages import (
         actions,
+        admin,
         audit_log,
+        bulk,
         dashboard,
         document,
         resubmit,
@@ -97,7 +99,7 @@ def init_console(app: Flask) -> None:
     )
 
     blueprints = (signin.bp, dashboard.bp, search.bp, saved_searches.bp, document.bp, actions.bp, resubmit.bp,
-                  audit_log.bp)
+                  audit_log.bp, bulk.bp, admin.bp)
     console = {bp.name for bp in blueprints}
 
     @app.before_request
