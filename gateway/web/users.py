@@ -52,7 +52,8 @@ def _signed_in(row: ConsoleUser) -> SignedInUser:
     return SignedInUser(row.id, row.username, row.role, row.partner_id)
 
 
-def create_user(rt, username: str, password: str, role: str, partner_id: str | None = None) -> SignedInUser:
+def create_user(rt, username: str, password: str, role: str, partner_id: str | None = None, *,
+                actor: str = "cli") -> SignedInUser:
     username = username.strip()
     if not username or len(username) > 120:
         raise UserError("a username of 1 to 120 characters is required")
@@ -68,7 +69,7 @@ def create_user(rt, username: str, password: str, role: str, partner_id: str | N
         row = ConsoleUser(username=username, role=role, partner_id=partner_id if role == "partner" else None,
                           password_hash=_hasher.hash(password))
         s.add(row)
-        s.add(AuditEntry(actor="cli", action="user.create", target=f"user:{username}",
+        s.add(AuditEntry(actor=actor, action="user.create", target=f"user:{username}"[:160],
                          details={"role": role, "partner_id": row.partner_id}))
         s.flush()
         return _signed_in(row)

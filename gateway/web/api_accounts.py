@@ -1,0 +1,98 @@
+"""``/api/v1/users`` and ``/api/v1/tokens``: the console's user and token management for
+scripts (admin tokens only; :mod:`gateway.web.accounts` does the work and the audit)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, jsonify, request
+
+from gateway.web.accounts import (
+    AccountError,
+    NoSuchAccount,
+    ReasonRequired,
+    add_token,
+    add_user,
+    list_tokens,
+    list_users,
+    revoke_token,
+    set_user_disabled,
+)
+from gateway.web.auth import require
+
+bp = Blueprint("api_accounts", __name__, url_prefix="/api/v1")
+
+
+def _rt():
+    return current_app.extensions["gateway"]
+
+
+def _json() -> dict:
+    body = request.get_json(silent=True) if request.get_data(cache=True) else {}
+    return body if isinstance(body, dict) else {"__not_an_object__": True}
+
+
+def _refused(exc: Exception):
+    if isinstance(exc, NoSuchAccount):
+        return jsonify({"error": str(exc)}), 404
+    return jsonify({"error": str(exc)}), 400 if isinstance(exc, ReasonRequired) else 409
+
+
+@bp.get("/users")
+@require("admin")
+def users():
+    return jsonify({"users": list_users(_rt())})
+
+
+@bp.post("/users")
+@require("admin")
+def create_user():
+    body = _json()
+    try:
+        made = add_user(_rt(), g.principal.actor, body.get("username"), body.get("password"), body.get("role"),
+                        body.get("partner_id"))
+    except AccountError as exc:
+        return jsonify({"error": str(exc)}), 400
+    return jsonify(made), 201
+
+
+@bp.post("/users/<int:user_id>/disable")
+@require("admin")
+def disable_user(user_id: int):
+    try:
+        return jsonify(set_user_disabled(_rt(), g.principal.actor, user_id, True, _json().get("reason")))
+    except (AccountError, NoSuchAccount) as exc:
+        return _refused(exc)
+
+
+@bp.post("/users/<int:user_id>/enable")
+@require("admin")
+def enable_user(user_id: int):
+    try:
+        return jsonify(set_user_disabled(_rt(), g.principal.actor, user_id, False, _json().get("reason")))
+    except (AccountError, NoSuchAccount) as exc:
+        return _refused(exc)
+
+
+@bp.get("/tokens")
+@require("admin")
+def tokens():
+    return jsonify({"tokens": list_tokens(_rt())})
+
+
+@bp.post("/tokens")
+@require("admin")
+def create_token():
+    body = _json()
+    try:
+        made = add_token(_rt(), g.principal.actor, body.get("name"), body.get("role"), body.get("partner_id"))
+    except AccountError as exc:
+        return jsonify({"error": str(exc)}), 400
+    return jsonify(made), 201, {"Cache-Control": "no-store"}
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@require("admin")
+def revoke(token_id: int):
+    try:
+        return jsonify(revoke_token(_rt(), g.principal.actor, token_id, _json().get("reason")))
+    except (AccountError, NoSuchAccount) as exc:
+        return _refused(exc)
