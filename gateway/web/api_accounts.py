@@ -96,3 +96,41 @@ def revoke(token_id: int):
         return jsonify(revoke_token(_rt(), g.principal.actor, token_id, _json().get("reason")))
     except (AccountError, NoSuchAccount) as exc:
         return _refused(exc)
+
+
+_ERR = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+_ID = {"in": "path", "required": True, "schema": {"type": "integer"}}
+_REASON = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}}}}}
+_ROLE = {"type": "string", "enum": ["admin", "support", "buyer", "viewer", "partner"]}
+OPENAPI_PATHS = {
+    "/api/v1/users": {
+        "get": {"summary": "console users (admin)", "responses": {"200": {"description": "users"}, "403": _ERR}},
+        "post": {"summary": "create a console user (admin)", "requestBody": {"required": True, "content": {
+            "application/json": {"schema": {"type": "object", "required": ["username", "password", "role"],
+                                            "properties": {"username": {"type": "string"},
+                                                           "password": {"type": "string", "minLength": 12},
+                                                           "role": _ROLE, "partner_id": {"type": "string"}}}}}},
+                 "responses": {"201": {"description": "created"}, "400": _ERR, "403": _ERR}}},
+    "/api/v1/users/{user_id}/disable": {"post": {
+        "summary": "disable a user: refused from the next request on (admin)", "parameters": [
+            {"name": "user_id", **_ID}], "requestBody": _REASON,
+        "responses": {"200": {"description": "disabled"}, "400": _ERR, "404": _ERR, "409": _ERR}}},
+    "/api/v1/users/{user_id}/enable": {"post": {
+        "summary": "enable a disabled user again (admin)", "parameters": [{"name": "user_id", **_ID}],
+        "requestBody": _REASON, "responses": {"200": {"description": "enabled"}, "400": _ERR, "404": _ERR,
+                                              "409": _ERR}}},
+    "/api/v1/tokens": {
+        "get": {"summary": "API tokens, never their secrets (admin)",
+                "responses": {"200": {"description": "tokens"}, "403": _ERR}},
+        "post": {"summary": "create an API token; its secret is in this response only (admin)",
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                     "type": "object", "required": ["name", "role"], "properties": {
+                         "name": {"type": "string"}, "role": _ROLE, "partner_id": {"type": "string"}}}}}},
+                 "responses": {"201": {"description": "created, with the secret as token"}, "400": _ERR,
+                               "403": _ERR}}},
+    "/api/v1/tokens/{token_id}/revoke": {"post": {
+        "summary": "revoke a token: refused from the next request on (admin)",
+        "parameters": [{"name": "token_id", **_ID}], "requestBody": _REASON,
+        "responses": {"200": {"description": "revoked"}, "400": _ERR, "404": _ERR, "409": _ERR}}},
+}
