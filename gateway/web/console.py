@@ -102,12 +102,18 @@ def init_console(app: Flask) -> None:
                   audit_log.bp, bulk.bp, admin.bp)
     console = {bp.name for bp in blueprints}
 
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    from gateway.web.pages.guards import refuse_foreign_origin, too_large
+
     @app.before_request
     def _csrf_on_console_forms():
         if request.blueprint in console:
+            refuse_foreign_origin()
             csrf.protect()  # only POST/PUT/PATCH/DELETE are checked
 
     app.register_error_handler(CSRFError, _csrf_refused)
+    app.register_error_handler(RequestEntityTooLarge, too_large)
     for bp in blueprints:
         app.register_blueprint(bp)
 

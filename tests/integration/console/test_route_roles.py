@@ -125,9 +125,13 @@ def app_routes(app) -> set[tuple[str, str]]:
             for method in rule.methods - {"HEAD", "OPTIONS"}}
 
 
+KNOWN = {"action": "replay-dead-letters"}  # variables whose value picks the code that runs
+
+
 def concrete(rule: str) -> str:
     """The rule with every variable filled by something that names nothing."""
-    return re.sub(r"<(?:(\w+):)?(\w+)>", lambda m: "999999" if m.group(1) == "int" else "nothing-here", rule)
+    return re.sub(r"<(?:(\w+):)?(\w+)>", lambda m: "999999" if m.group(1) == "int"
+                  else KNOWN.get(m.group(2), "nothing-here"), rule)
 
 
 def test_every_route_has_a_rule_and_every_rule_a_route(app):
@@ -201,3 +205,55 @@ def test_routes_that_need_a_role_refuse_a_stranger(app):
             assert response.status_code == 302 and "/signin" in response.headers["Location"], f"{method} {rule}"
         else:  # a POST without a session has no CSRF token either: refused before anything else
             assert response.status_code in (400, 302), f"{method} {rule}"
+
+
+def console_posts() -> list[str]:
+    return sorted(rule for method, rule in RULES if method == "POST" and not rule.startswith(("/api/", "/as2")))
+
+
+def _signed_in_admin(app):
+    browser = app.test_client()
+    assert browser.post("/signin", data={"username": "admin", "password": "correct horse battery staple",
+                                         "csrf_token": csrf_token(browser)}).status_code == 302
+    return browser, csrf_token(browser, "/search")
+
+
+def test_a_cross_site_post_to_any_console_form_is_refused_before_it_acts(rt, app, users):
+    """No token, a wrong one, or a right one sent from another site's page: each is 400."""
+    browser, token = _signed_in_admin(app)
+    site = "http://localhost"  # the test client's host
+    for rule in console_posts():
+        path = concrete(rule)
+        tries = {"no token": ({}, {}), "wrong token": ({"csrf_token": token[:-4] + "AAAA"}, {}),
+                 "foreign Origin": ({"csrf_token": token}, {"Origin": "https://evil.example"}),
+                 "opaque Origin": ({"csrf_token": token}, {"Origin": "null"})}
+        for what, (data, headers) in tries.items():
+            response = browser.post(path, data=data, headers=headers)
+            assert response.status_code == 400 and "Form refused" in response.get_data(as_text=True), (rule, what)
+    with rt.session() as s:  # nothing was done, so nothing was audited
+        assert s.query(AuditEntry).filter(AuditEntry.actor == "admin:admin",
+                                          AuditEntry.action != "console.signin").count() == 0
+    for rule in console_posts():  # while our own pages' forms get through the guard
+        same_site = browser.post(concrete(rule), data={"csrf_token": token}, headers={"Origin": site})
+        assert "Form refused" not in same_site.get_data(as_text=True), rule
+
+
+def test_an_oversized_request_to_any_route_that_takes_a_body_is_413(rt, users):
+    from gateway.web.app import create_app
+
+    rt.settings = rt.settings.with_overrides(max_request_bytes=4096)
+    app = create_app(rt)
+    browser, token = _signed_in_admin(app)
+    bearer = {"Authorization": f"Bearer {create_token(rt, 'root', 'admin')}", "Idempotency-Key": "k1"}
+    big = "x" * 10_000
+    for method, rule in sorted(RULES):
+        if method != "POST" or rule == "/signout":
+            continue
+        path = concrete(rule)
+        if rule.startswith(("/api/", "/as2")):
+            response = browser.post(path, data=big.encode(), headers={**bearer, "Content-Type": "application/json"})
+        else:
+            response = browser.post(path, data={"csrf_token": token, "reason": big, "document": big})
+        assert response.status_code == 413, f"{rule}: {response.status_code}"
+    page = browser.post("/bulk/preview", data={"csrf_token": token, "adapter": big})
+    assert "too large" in page.get_data(as_text=True)  # the console's own page, not a bare server error
