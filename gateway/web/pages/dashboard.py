@@ -35,6 +35,7 @@ def dashboard():
         "Rejected, open": DocumentFilters(status="open"),
         "Dead-lettered deliveries": DocumentFilters(delivery=DeliveryStatus.DEAD_LETTERED),
         "Overdue (stuck in received)": DocumentFilters(overdue="1"),
+        "Held (test data, delivered nowhere)": DocumentFilters(held="1"),
         "Received today": DocumentFilters(received_from=today),
     }
     with rt().session() as s:
