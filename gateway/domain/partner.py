@@ -109,6 +109,12 @@ class _XmlSchema(Schema):
     ubl = fields.List(fields.Nested(_UblPartyIdSchema), load_default=list)
 
 
+class _CorrectionsSchema(Schema):
+    """``corrections``: support's corrected copies of this partner's documents."""
+
+    second_approver = fields.Boolean(load_default=False)  # a second operator approves each before it enters
+
+
 class _PartnerSchema(Schema):
     id = fields.String(required=True, validate=validate.Regexp(PARTNER_ID))
     name = fields.String(required=True)
@@ -117,6 +123,7 @@ class _PartnerSchema(Schema):
     test_data = fields.String(load_default="hold", validate=validate.OneOf(TEST_DATA))
     channels = fields.Nested(_ChannelsSchema, load_default=dict)
     xml = fields.Nested(_XmlSchema, load_default=None, allow_none=True)
+    corrections = fields.Nested(_CorrectionsSchema, load_default=dict)
 
 
 @dataclass(frozen=True)
@@ -174,6 +181,7 @@ class PartnerProfile:
     control_number_reuse: str = "after_rejection"  # see CONTROL_NUMBER_REUSE
     test_data: str = "hold"  # see TEST_DATA
     strict_releases: bool = False  # a release we hold no tables for is refused, not substituted
+    corrections_second_approver: bool = False  # edit-and-resubmit needs a second operator's approval
 
     @property
     def maps_dir(self) -> Path | None:
@@ -215,6 +223,7 @@ def load_partner(path: Path) -> PartnerProfile:
         control_number_reuse=data["x12"]["control_number_reuse"],
         test_data=data["test_data"],
         strict_releases=data["x12"]["strict_releases"],
+        corrections_second_approver=bool((data.get("corrections") or {}).get("second_approver")),
     )
 
 

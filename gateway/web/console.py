@@ -90,6 +90,7 @@ def init_console(app: Flask) -> None:
         admin,
         audit_log,
         bulk,
+        corrections,
         dashboard,
         document,
         resubmit,
@@ -99,7 +100,7 @@ def init_console(app: Flask) -> None:
     )
 
     blueprints = (signin.bp, dashboard.bp, search.bp, saved_searches.bp, document.bp, actions.bp, resubmit.bp,
-                  audit_log.bp, bulk.bp, admin.bp)
+                  audit_log.bp, bulk.bp, admin.bp, corrections.bp)
     console = {bp.name for bp in blueprints}
 
     from werkzeug.exceptions import RequestEntityTooLarge
