@@ -80,8 +80,11 @@ def test_reprocess_every_document_one_map_version_rejected_acts_on_the_preview_o
     assert broken.startswith("demo/x12-855-004010@")
 
     client = as_role("support")
-    form = client.get("/bulk").get_data(as_text=True)
-    assert f'value="{broken}"' in form and "(3 open)" in form
+    shown = client.get(f"/documents/{docs[0]}").get_data(as_text=True)
+    link = re.search(r'<dd id="map-version">([^ <]+) · <a href="([^"]+)"', shown)
+    assert link and link.group(1) == broken  # the document names its map version, and links to the bulk action
+    form = client.get(link.group(2).replace("&amp;", "&")).get_data(as_text=True)
+    assert f'<option value="{broken}" selected>' in form and "(3 open)" in form
     response = post_form(client, "/bulk/preview", {"kind": "reprocess_rejected", "map_version": broken,
                                                    "partner": "demo"}, "/bulk")
     assert response.status_code == 302
