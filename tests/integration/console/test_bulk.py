@@ -80,6 +80,8 @@ def test_reprocess_every_document_one_map_version_rejected_acts_on_the_preview_o
     assert broken.startswith("demo/x12-855-004010@")
 
     client = as_role("support")
+    result = client.get("/search?status=open&partner=demo").get_data(as_text=True)
+    assert re.search(r'href="/bulk\?partner=demo[^"]*#reprocess"', result)  # a search result leads to its bulk action
     shown = client.get(f"/documents/{docs[0]}").get_data(as_text=True)
     link = re.search(r'<dd id="map-version">([^ <]+) · <a href="([^"]+)"', shown)
     assert link and link.group(1) == broken  # the document names its map version, and links to the bulk action
@@ -185,3 +187,14 @@ def test_only_operators_preview_or_confirm_a_bulk_action(rt, app, as_role, role)
     assert api.post("/api/v1/bulk/replay-dead-letters/preview", json={"adapter": "erp_http"},
                     headers=auth).status_code == 403
     assert api.post("/api/v1/bulk/previews/anything/confirm", json={"reason": "x"}, headers=auth).status_code == 403
+
+
+def test_an_xml_document_records_its_map_version_too(rt):
+    from support import SAMPLES
+
+    cxml = (SAMPLES / "cxml" / "ConfirmationRequest_acme_po_4500012360.xml").read_bytes()
+    doc = receive(rt, cxml, channel="http", filename="confirm.xml", partner_id="demo").document_id
+    drain(rt)
+    with rt.session() as s:
+        row = s.get(Document, doc)
+        assert row.status == "accepted" and re.fullmatch(r"[\w/-]+@[0-9a-f]{12}", row.map_version or "")
