@@ -323,34 +323,44 @@ def _confirm_replay(rt: Runtime, actor: str, token: str, reason: str) -> BulkRes
     return result
 
 
+def _chunks(ids: list[str], size: int = 500):
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]
+
+
 def _confirm_reprocess(rt: Runtime, actor: str, token: str, reason: str) -> BulkResult:
     from gateway.intake.receive import enqueue_processing
-    from gateway.processing.reprocess import (
-        NotReprocessable,
-        check_reprocessable,
-        reset_for_reprocess,
-    )
+    from gateway.processing.reprocess import NotReprocessable, check_reprocessable, reset_many
 
     with rt.session() as s:
         row = _claim(s, actor, token)
         result = BulkResult(token, row.kind, dict(row.filters))
-        version = row.filters["map_version"]
-        for document_id in row.target_ids:
-            doc = s.get(Document, document_id, with_for_update=True)
+        version, ids = row.filters["map_version"], list(row.target_ids)
+        docs: dict[str, Document] = {}
+        resolved: set[str] = set()
+        for part in _chunks(ids):  # a few queries for all of them, rows locked until the commit
+            docs.update((d.id, d) for d in s.scalars(select(Document).where(Document.id.in_(part))
+                                                     .with_for_update()))
+            resolved.update(s.scalars(select(DocumentResolution.document_id)
+                                      .where(DocumentResolution.document_id.in_(part))))
+        applicable = []
+        for document_id in ids:
+            doc = docs.get(document_id)
             if doc is None or doc.status != DocumentStatus.REJECTED:
                 result.skipped[document_id] = f"no longer rejected (now {doc.status if doc else 'gone'})"
-            elif s.get(DocumentResolution, document_id) is not None:
+            elif document_id in resolved:
                 result.skipped[document_id] = "resolved meanwhile (ignored or resubmitted)"
             elif doc.map_version != version:
                 result.skipped[document_id] = f"now rejected by another map version ({doc.map_version})"
             else:
                 try:
-                    reset_for_reprocess(s, check_reprocessable(doc, document_id))
+                    applicable.append(check_reprocessable(doc, document_id))
                 except NotReprocessable as exc:
                     result.skipped[document_id] = str(exc)
-                    continue
-                result.applied.append(document_id)
+        reset_many(s, applicable)
+        result.applied = [d.id for d in applicable]
+        sizes = {d.id: d.size for d in applicable}
         _audit(s, actor, row, reason, result)
     for document_id in result.applied:
-        enqueue_processing(rt, document_id)  # Redis away: the sweeper queues what is `received`
+        enqueue_processing(rt, document_id, sizes[document_id])  # Redis away: the sweeper queues it later
     return result

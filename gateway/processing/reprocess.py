@@ -45,11 +45,21 @@ def check_reprocessable(doc: Document | None, document_id: str) -> Document:
 def reset_for_reprocess(s: Session, doc: Document) -> None:
     """Put ``doc`` back to ``received`` in the caller's transaction (its set and interchange
     rows go; its events stay, their ids are deterministic). Queue it after the commit."""
-    s.execute(delete(TransactionSetRecord).where(TransactionSetRecord.document_id == doc.id))
-    s.execute(delete(InterchangeRecord).where(InterchangeRecord.document_id == doc.id))
-    doc.status, doc.reason, doc.errors = DocumentStatus.RECEIVED, None, []
-    doc.process_attempts, doc.last_error, doc.map_version = 0, None, None
-    doc.lease_until, doc.processed_at, doc.queued_at = None, None, utcnow()
+    reset_many(s, [doc])
+
+
+def reset_many(s: Session, docs: list[Document], chunk: int = 500) -> None:
+    """:func:`reset_for_reprocess` for many documents, their rows deleted a chunk at a time."""
+    ids = [d.id for d in docs]
+    for i in range(0, len(ids), chunk):
+        part = ids[i:i + chunk]
+        s.execute(delete(TransactionSetRecord).where(TransactionSetRecord.document_id.in_(part)))
+        s.execute(delete(InterchangeRecord).where(InterchangeRecord.document_id.in_(part)))
+    now = utcnow()
+    for doc in docs:
+        doc.status, doc.reason, doc.errors = DocumentStatus.RECEIVED, None, []
+        doc.process_attempts, doc.last_error, doc.map_version = 0, None, None
+        doc.lease_until, doc.processed_at, doc.queued_at = None, None, now
 
 
 def reprocess(rt: Runtime, document_id: str, *, audit: Callable[[Session], None] | None = None) -> bool:

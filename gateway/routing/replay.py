@@ -82,8 +82,13 @@ def _replay(rt: Runtime, delivery_ids: list[str], force: bool, audit: Audit | No
     to_queue: list[tuple[str, str]] = []
     now = utcnow()
     with rt.session() as s:
+        rows: dict[str, DeliveryRecord] = {}
+        for i in range(0, len(delivery_ids), 500):  # a query per 500, not per delivery; locked until the commit
+            part = delivery_ids[i:i + 500]
+            rows.update((d.id, d) for d in s.scalars(select(DeliveryRecord).where(DeliveryRecord.id.in_(part))
+                                                     .with_for_update()))
         for delivery_id in delivery_ids:
-            d = s.get(DeliveryRecord, delivery_id, with_for_update=True)
+            d = rows.get(delivery_id)
             if d is None:
                 report.skipped[delivery_id] = "no such delivery"
                 continue
