@@ -5,11 +5,13 @@
 - a request body over ``GATEWAY_MAX_REQUEST_BYTES`` is answered 413 with a page saying so
   (the console's) or a JSON error (the API's), never a bare server page.
 
-Behind a TLS-terminating proxy, run werkzeug's ``ProxyFix`` so the app knows the scheme
-and host the browser used: the Origin check compares against them.
+Behind a proxy, run werkzeug's ``ProxyFix`` (or pass the ``Host`` header through) so the
+app knows the host the browser used: the Origin check compares against it.
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from flask import current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -22,7 +24,9 @@ def refuse_foreign_origin() -> None:
     origin = request.headers.get("Origin")
     if request.method not in UNSAFE or origin is None:
         return  # older browsers send none on same-origin posts: the CSRF token still decides
-    if origin.rstrip("/") != request.host_url.rstrip("/"):
+    # The host is compared, not the scheme: behind a TLS proxy without ProxyFix the app
+    # sees http while the browser says https, and that is still this console.
+    if urlsplit(origin).netloc.lower() != request.host.lower():
         raise CSRFError(f"the form came from {origin[:80]!r}, not from this console")
 
 
