@@ -124,3 +124,16 @@ def test_an_oversized_edit_and_resubmit_form_is_refused_with_a_413_page(rt, site
     with rt.session() as s:
         assert s.get(Document, doc).status == "rejected"
         assert s.get(DocumentResolution, doc) is None and s.query(Resubmission).count() == 0
+
+
+def test_each_role_is_offered_only_the_pages_it_may_use(rt, site, browser):
+    pages = {"Bulk actions": ("/bulk", ("admin", "support")), "Corrections": ("/corrections", ("admin", "support")),
+             "Users & tokens": ("/admin/users", ("admin",))}
+    for role in ("admin", "support", "buyer", "viewer", "partner"):
+        create_user(rt, f"u-{role}", PASSWORD, role, "demo" if role == "partner" else None)
+        page = sign_in(browser, site, f"u-{role}")
+        nav = page.inner_text("nav[aria-label=Main]")
+        for label, (path, roles) in pages.items():
+            assert (label in nav) == (role in roles), (role, label)
+            assert page.goto(f"{site}{path}").status == (200 if role in roles else 403), (role, path)
+        page.context.close()
