@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from gateway.store.models import utcnow
 from gateway.store.models_api import ApiToken, AuditEntry
 from gateway.store.models_users import ConsoleUser
-from gateway.web.auth import ROLES, _hash, create_token
+from gateway.web.auth import ROLES, create_token, token_digest
 from gateway.web.users import UserError, create_user
 
 MAX_NAME = 120
@@ -77,7 +77,7 @@ def add_token(rt, actor: str, name, role, partner_id) -> dict:
     except ValueError as exc:
         raise AccountError(str(exc)) from None
     with rt.session() as s:
-        row = s.scalar(select(ApiToken).where(ApiToken.token_sha256 == _hash(secret)))
+        row = s.scalar(select(ApiToken).where(ApiToken.token_sha256 == token_digest(secret)))
         return {"id": row.id, "name": row.name, "role": row.role, "partner_id": row.partner_id, "token": secret}
 
 

@@ -41,6 +41,9 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+token_digest = _hash  # what is stored for a token (gateway.web.accounts finds a new token's row by it)
+
+
 def create_token(rt, name: str, role: str, partner_id: str | None = None, *, actor: str = "cli") -> str:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
