@@ -51,7 +51,8 @@ def unified_diff(before: bytes, after: bytes, name: str) -> str:
     def lines(data: bytes) -> list[str]:
         text = data.decode("latin-1")
         term = text[105] if text.startswith("ISA") and len(text) > 105 else "\n"
-        return [seg.strip("\r\n") + term for seg in text.split(term) if seg.strip("\r\n")]
+        end = term if term == "\n" else term + "\n"  # one line each: difflib joins them as they are
+        return [seg.strip("\r\n") + end for seg in text.split(term) if seg.strip("\r\n")]
 
     diff = "".join(difflib.unified_diff(lines(before), [*lines(after)], f"{name} (original)",
                                         f"{name} (corrected)", n=1, lineterm="\n"))

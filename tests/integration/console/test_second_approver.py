@@ -86,7 +86,7 @@ def test_through_the_api_a_declined_correction_leaves_the_original_open(rt, app,
     assert made.status_code == 202 and made.get_json()["status"] == "awaiting_approval"
     approval_id = made.get_json()["approval_id"]
     [listed] = api.get("/api/v1/corrections", headers=kim).get_json()["corrections"]
-    assert listed["id"] == approval_id and "+" + FIXED in listed["diff"]
+    assert listed["id"] == approval_id and f"\n+{FIXED}\n" in listed["diff"]  # one segment a diff line
     assert api.post(f"/api/v1/corrections/{approval_id}/approve", json={"reason": "mine"},
                     headers=sam).status_code == 409
     declined = api.post(f"/api/v1/corrections/{approval_id}/decline", json={"reason": "wrong fix"}, headers=kim)
