@@ -25,7 +25,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from gateway.bootstrap import Runtime
@@ -220,6 +220,10 @@ def preview(rt: Runtime, actor: str, kind: str, raw_filters) -> Preview:
         for _, partner in rows:
             by_partner[partner or "(unknown)"] = by_partner.get(partner or "(unknown)", 0) + 1
         sample = _sample(s, kind, ids[:SAMPLE_SIZE])
+        # Previews never confirmed are of no use once expired: kept a day (for a support
+        # question about one), then dropped here, so abandoned previews do not pile up.
+        s.execute(delete(BulkPreview).where(BulkPreview.confirmed_at.is_(None),
+                                            BulkPreview.expires_at < now - timedelta(days=1)))
         token = secrets.token_urlsafe(24)
         s.add(BulkPreview(token=token, kind=kind, filters=filters, target_ids=ids, actor=actor[:160],
                           created_at=now, expires_at=now + PREVIEW_TTL))

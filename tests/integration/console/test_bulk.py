@@ -198,3 +198,24 @@ def test_an_xml_document_records_its_map_version_too(rt):
     with rt.session() as s:
         row = s.get(Document, doc)
         assert row.status == "accepted" and re.fullmatch(r"[\w/-]+@[0-9a-f]{12}", row.map_version or "")
+
+
+def test_abandoned_previews_are_dropped_a_day_after_they_expire(rt):
+    from datetime import timedelta
+
+    from gateway.actions import bulk
+    from gateway.store.models import utcnow
+    from gateway.store.models_bulk import BulkPreview
+
+    old = bulk.preview(rt, "support:sam", bulk.REPLAY_DEAD_LETTERS, {"adapter": "erp_http"}).token
+    recent = bulk.preview(rt, "support:sam", bulk.REPLAY_DEAD_LETTERS, {"adapter": "erp_http"}).token
+    with rt.session() as s:
+        s.get(BulkPreview, old).expires_at = utcnow() - timedelta(days=2)
+        s.get(BulkPreview, recent).expires_at = utcnow() - timedelta(hours=1)
+    bulk.preview(rt, "support:sam", bulk.REPLAY_DEAD_LETTERS, {"adapter": "erp_http"})
+    with rt.session() as s:
+        assert s.get(BulkPreview, old) is None and s.get(BulkPreview, recent) is not None
+    with pytest.raises(bulk.NoSuchPreview):
+        bulk.confirm(rt, "support:sam", old, "too late")
+    with pytest.raises(bulk.PreviewUnusable, match="expired"):
+        bulk.confirm(rt, "support:sam", recent, "too late")
