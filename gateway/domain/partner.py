@@ -143,6 +143,12 @@ class _ContactSchema(Schema):
     notify = fields.List(fields.String(validate=validate.OneOf(ALERT_KINDS)), load_default=lambda: ["rejected"])
 
 
+class _CorrectionsSchema(Schema):
+    """``corrections``: support's corrected copies of this partner's documents."""
+
+    second_approver = fields.Boolean(load_default=False)  # a second operator approves each before it enters
+
+
 class _PartnerSchema(Schema):
     id = fields.String(required=True, validate=validate.Regexp(PARTNER_ID))
     name = fields.String(required=True)
@@ -154,6 +160,7 @@ class _PartnerSchema(Schema):
     cxml = fields.Nested(_CxmlSchema, load_default=None, allow_none=True)
     flow = fields.Dict(load_default=None, allow_none=True)  # flow rule overrides: gateway.flow.rules
     contacts = fields.List(fields.Nested(_ContactSchema), load_default=list, validate=validate.Length(max=50))
+    corrections = fields.Nested(_CorrectionsSchema, load_default=dict)
 
 
 @dataclass(frozen=True)
@@ -277,6 +284,7 @@ class PartnerProfile:
     cxml: CxmlSettings | None = None  # it speaks cXML over HTTP (orders out, documents in at /cxml)
     flow: dict | None = field(default=None, hash=False, compare=False)  # its flow rule overrides (validated)
     contacts: tuple[Contact, ...] = ()  # alerts by e-mail (gateway.alerts)
+    corrections_second_approver: bool = False  # edit-and-resubmit needs a second operator's approval
 
     @property
     def maps_dir(self) -> Path | None:
@@ -321,6 +329,7 @@ def load_partner(path: Path) -> PartnerProfile:
         cxml=_cxml(data.get("cxml"), path.parent),
         flow=_flow(data.get("flow"), path),
         contacts=tuple(Contact(c["email"], tuple(c["notify"]), c["name"]) for c in data["contacts"]),
+        corrections_second_approver=bool((data.get("corrections") or {}).get("second_approver")),
     )
 
 

@@ -250,7 +250,10 @@ def _process_set(rt, s, doc, result, index, ic, group, ts, partner, envelope_err
 
 def translate_set(rt, doc, ic, group, ts, partner: PartnerProfile) -> list[dict]:
     from gateway.mapping import SourceContext, translate_x12
+    from gateway.mapping.fingerprint import x12_map_version
 
+    # Recorded before translating: a set the map refuses names the version that refused it.
+    doc.map_version = x12_map_version(partner.maps_dir, ts.set_id, group.version) or doc.map_version
     single = replace(ic, groups=[replace(group, transactions=[ts])])
     context = SourceContext(partner_id=partner.id, document_id=doc.id, received_at=doc.received_at,
                             correlation_id=doc.correlation_id)

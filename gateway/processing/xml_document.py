@@ -99,6 +99,9 @@ def _translate(doc: Document, check: XmlCheck, partner: PartnerProfile) -> list[
 
     context = SourceContext(partner_id=partner.id, document_id=doc.id, received_at=doc.received_at,
                             correlation_id=doc.correlation_id)
+    from gateway.mapping.fingerprint import xml_map_version
+
+    doc.map_version = xml_map_version(partner.maps_dir, check.root)
     try:
         events = translate_xml(check.root, context, partner_maps_dir=partner.maps_dir)
     except TranslationError as exc:

@@ -72,6 +72,11 @@ def replay_dead_letters(rt: Runtime, adapter: str, *, limit: int | None = None,
     return _replay(rt, list(ids), False, audit)
 
 
+def replay_deliveries(rt: Runtime, delivery_ids: list[str], *, audit: Audit | None = None) -> ReplayReport:
+    """Replay exactly these deliveries (a confirmed bulk action); delivered ones are skipped."""
+    return _replay(rt, list(delivery_ids), False, audit)
+
+
 def _replay(rt: Runtime, delivery_ids: list[str], force: bool, audit: Audit | None) -> ReplayReport:
     report = ReplayReport()
     to_queue: list[tuple[str, str]] = []

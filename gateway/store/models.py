@@ -75,6 +75,9 @@ class Document(Base):
     last_error: Mapped[str | None] = mapped_column(Text)  # why the last processing attempt crashed
     # Test data (ISA15 = T, cXML deploymentMode="test"): never delivered to production adapters (0007).
     test: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The translation map version that translated it, or refused it (revision 0099):
+    # "<map id>@<first 12 hex of the SHA-256 of its files>", see gateway.mapping.fingerprint.
+    map_version: Mapped[str | None] = mapped_column(String(160), index=True)
 
     transactions: Mapped[list[TransactionSetRecord]] = relationship(
         back_populates="document", order_by="TransactionSetRecord.id"

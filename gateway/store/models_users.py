@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.store.models import Base, utcnow
@@ -75,3 +75,27 @@ class SavedSearch(Base):
     name: Mapped[str] = mapped_column(String(80))
     query: Mapped[str] = mapped_column(Text)  # e.g. "status=open&partner=demo"
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CorrectionApproval(Base):
+    """A corrected copy waiting for a second operator (the partner's ``corrections:
+    second_approver``), revision 0099. The bytes are in the blob store; no document exists
+    for them until ``state`` is ``approved`` (then ``new_document_id`` names it)."""
+
+    __tablename__ = "correction_approvals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    original_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    reason_code: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text)
+    diff: Mapped[str] = mapped_column(Text)
+    send_ack: Mapped[bool] = mapped_column(default=False)
+    requested_by: Mapped[str] = mapped_column(String(160))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    state: Mapped[str] = mapped_column(String(16), index=True)  # pending, approved, declined
+    decided_by: Mapped[str | None] = mapped_column(String(160))
+    decided_at: Mapped[datetime | None]
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    new_document_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"))

@@ -45,6 +45,7 @@ class DocumentFilters:
     text: str = ""  # id, file name, reason, correlation id
     delivery: str = ""  # a DeliveryStatus: documents with such a delivery
     overdue: str = ""  # "1": still received after OVERDUE_AFTER
+    held: str = ""  # "1": test data held (accepted test documents delivered nowhere)
 
     @classmethod
     def from_args(cls, args) -> DocumentFilters:
@@ -114,6 +115,10 @@ def _conditions(f: DocumentFilters) -> list:
                                     DeliveryRecord.status == f.delivery))
     if f.overdue == "1":
         where += [Document.status == DocumentStatus.RECEIVED, Document.received_at < utcnow() - OVERDUE_AFTER]
+    if f.held == "1":  # a partner whose test_data is `route` has them delivered to test routes: not held
+        where += [Document.test.is_(True), Document.status == DocumentStatus.ACCEPTED,
+                  ~exists().where(EventRecord.document_id == Document.id,
+                                  DeliveryRecord.event_id == EventRecord.event_id)]
     return where
 
 

@@ -28,6 +28,7 @@ def document_summary(doc: Document) -> dict:
         "correlation_id": doc.correlation_id,
         "duplicate_of": doc.duplicate_of,
         "test": bool(doc.test),  # test data: never delivered to production adapters
+        "map_version": doc.map_version,  # the translation map version that translated (or refused) it
     }
 
 

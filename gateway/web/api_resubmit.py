@@ -11,7 +11,13 @@ import json
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from gateway.intake.resubmit import Correction, NotResubmittable, ResubmitConflict, resubmit
+from gateway.intake.resubmit import (
+    AwaitingApproval,
+    Correction,
+    NotResubmittable,
+    ResubmitConflict,
+    resubmit,
+)
 from gateway.web.auth import OPERATORS, audit, require
 from gateway.web.body import BodyTooLarge, read_body
 
@@ -43,6 +49,12 @@ def resubmit_document(document_id: str):
         return jsonify({"error": str(exc)}), 409
     except NotResubmittable as exc:
         return jsonify({"error": str(exc)}), 400
+    if isinstance(receipt, AwaitingApproval):  # the partner wants a second operator: POST /corrections/<id>/approve
+        audit(g.principal, "document.resubmit", document_id, reason=fix.note,
+              details={"via": "api", "awaiting_approval": receipt.approval_id, "reason_code": fix.reason_code,
+                       "send_ack": fix.send_ack})
+        return jsonify({"status": "awaiting_approval", "approval_id": receipt.approval_id,
+                        "original_id": document_id}), 202
     audit(g.principal, "document.resubmit", document_id, reason=fix.note,
           details={"via": "api", "new_document_id": receipt.document_id, "reason_code": fix.reason_code,
                    "send_ack": fix.send_ack})

@@ -33,6 +33,12 @@ def create_app(rt: Runtime | None = None, *, demo_erp: bool = False) -> Flask:
     from gateway.web import api_acks
 
     app.register_blueprint(api_acks.bp)  # acks for download (partner self-service)
+    from gateway.web import api_accounts, api_bulk, api_corrections, api_support
+
+    app.register_blueprint(api_bulk.bp)  # bulk actions, previewed then confirmed
+    app.register_blueprint(api_accounts.bp)  # users and tokens (admin)
+    app.register_blueprint(api_support.bp)  # ignore, validate: the console's other actions
+    app.register_blueprint(api_corrections.bp)  # corrections awaiting a second approver
     from gateway.web.console import init_console
 
     init_console(app)  # the web console: sign-in, CSRF, pages (issue #12)

@@ -41,7 +41,10 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(rt, name: str, role: str, partner_id: str | None = None) -> str:
+token_digest = _hash  # what is stored for a token (gateway.web.accounts finds a new token's row by it)
+
+
+def create_token(rt, name: str, role: str, partner_id: str | None = None, *, actor: str = "cli") -> str:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     if role == "partner" and partner_id not in rt.partners:
@@ -50,7 +53,8 @@ def create_token(rt, name: str, role: str, partner_id: str | None = None) -> str
     with rt.session() as s:
         s.add(ApiToken(name=name, role=role, partner_id=partner_id if role == "partner" else None,
                        token_sha256=_hash(token)))
-        s.add(AuditEntry(actor="cli", action="token.create", target=f"token:{name}", details={"role": role}))
+        s.add(AuditEntry(actor=actor, action="token.create", target=f"token:{name}"[:AUDIT_TARGET_CHARS],
+                         details={"role": role, "partner_id": partner_id if role == "partner" else None}))
     return token
 
 

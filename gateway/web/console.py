@@ -87,8 +87,11 @@ def init_console(app: Flask) -> None:
 
     from gateway.web.pages import (
         actions,
+        admin,
         alerts,
         audit_log,
+        bulk,
+        corrections,
         dashboard,
         document,
         onboarding,
@@ -100,18 +103,24 @@ def init_console(app: Flask) -> None:
     )
 
     blueprints = (signin.bp, dashboard.bp, search.bp, saved_searches.bp, document.bp, actions.bp, resubmit.bp,
-                  audit_log.bp, onboarding.bp, partner.bp, alerts.bp)
+                  audit_log.bp, onboarding.bp, partner.bp, alerts.bp, bulk.bp, admin.bp, corrections.bp)
     from gateway.web.pages import po_flow
 
     blueprints += (po_flow.bp,)  # the document flow per PO
     console = {bp.name for bp in blueprints}
 
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    from gateway.web.pages.guards import refuse_foreign_origin, too_large
+
     @app.before_request
     def _csrf_on_console_forms():
         if request.blueprint in console:
+            refuse_foreign_origin()
             csrf.protect()  # only POST/PUT/PATCH/DELETE are checked
 
     app.register_error_handler(CSRFError, _csrf_refused)
+    app.register_error_handler(RequestEntityTooLarge, too_large)
     for bp in blueprints:
         app.register_blueprint(bp)
     app.register_blueprint(alerts.api_bp)  # /api/v1/alerts: bearer tokens, so not CSRF-checked

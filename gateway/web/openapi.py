@@ -67,7 +67,9 @@ SPEC = {
                     "reason_code": {"type": "string", "enum": ["wrong_value", "missing_data", "format_error",
                                                                "partner_confirmed", "other"]},
                     "note": {"type": "string"}, "send_ack": {"type": "boolean", "default": False}}}}}},
-            "responses": {"202": {"description": "received", "content": {"application/json": {
+            "responses": {"202": {"description": "received (or, for a partner that wants a second approver, "
+                                                "{status: awaiting_approval, approval_id}: see /api/v1/corrections)",
+                                  "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Receipt"}}}},
                 "400": _ERROR, "403": _ERROR, "404": _ERROR, "409": _ERROR, "413": _ERROR}}},
         "/api/v1/audit": {"get": {
@@ -144,3 +146,14 @@ for _described in (api_acks, alerts):
 @bp.get("/openapi.json")
 def openapi():
     return jsonify(SPEC)
+
+
+def _described_beside_their_routes() -> dict:
+    """Blueprints that keep their part of the contract in their own module."""
+    from gateway.web import api_accounts, api_bulk, api_corrections, api_support
+
+    return {**api_bulk.OPENAPI_PATHS, **api_accounts.OPENAPI_PATHS, **api_support.OPENAPI_PATHS,
+            **api_corrections.OPENAPI_PATHS}
+
+
+SPEC["paths"].update(_described_beside_their_routes())

@@ -66,7 +66,7 @@ def check_email(email: str | None) -> str | None:
 
 
 def create_user(rt, username: str, password: str, role: str, partner_id: str | None = None,
-                email: str | None = None) -> SignedInUser:
+                email: str | None = None, *, actor: str = "cli") -> SignedInUser:
     """A new account; ``email`` is where the alerts its role subscribes to go (docs/alerts.md)."""
     email = check_email(email)
     username = username.strip()
@@ -84,7 +84,7 @@ def create_user(rt, username: str, password: str, role: str, partner_id: str | N
         row = ConsoleUser(username=username, role=role, partner_id=partner_id if role == "partner" else None,
                           password_hash=_hasher.hash(password), email=email)
         s.add(row)
-        s.add(AuditEntry(actor="cli", action="user.create", target=f"user:{username}",
+        s.add(AuditEntry(actor=actor, action="user.create", target=f"user:{username}"[:160],
                          details={"role": role, "partner_id": row.partner_id}))
         s.flush()
         return _signed_in(row)

@@ -9,11 +9,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, request, url_for
 from sqlalchemy import select
 
-from gateway.domain.status import DocumentStatus
+from gateway.actions.ignore import NotIgnorable
+from gateway.actions.ignore import ignore_document as ignore
 from gateway.processing.reprocess import NotReprocessable, reprocess
 from gateway.routing.replay import replay_delivery
-from gateway.store.models import DeliveryRecord, EventRecord, utcnow
-from gateway.store.models_users import DocumentResolution
+from gateway.store.models import DeliveryRecord, EventRecord
 from gateway.web.auth import audit_entry
 from gateway.web.pages.access import OPERATORS, allow, not_found, principal, rt, visible_document
 
@@ -53,21 +53,16 @@ def reprocess_document(document_id: str):
 @allow(*OPERATORS)
 def ignore_document(document_id: str):
     """Close a rejected document on purpose (say, the partner sent a corrected one itself)."""
-    why = reason()
     with rt().session() as s:
-        doc = visible_document(s, document_id)
-        if doc is None:
+        if visible_document(s, document_id) is None:
             return not_found(f"document {document_id!r}")
-        if not why:
-            return _back(document_id, "Say why it may be ignored: the reason goes to the audit log.", "error"), 400
-        if doc.status != DocumentStatus.REJECTED:
-            return _back(document_id, f"Only a rejected document can be ignored; this one is {doc.status}.",
-                         "error"), 409
-        if s.get(DocumentResolution, document_id) is not None:
-            return _back(document_id, "This document is already resolved.", "error"), 409
-        s.add(DocumentResolution(document_id=document_id, kind="ignored", actor=principal().actor, reason=why,
-                                 at=utcnow()))
-        s.add(audit_entry(principal(), "document.ignore", document_id, reason=why, details={"via": "console"}))
+    why = reason()
+    if not why:
+        return _back(document_id, "Say why it may be ignored: the reason goes to the audit log.", "error"), 400
+    try:
+        ignore(rt(), principal().actor, document_id, why, via="console")
+    except NotIgnorable as exc:
+        return _back(document_id, f"Not ignored: {exc}.", "error"), 409
     return _back(document_id, "Ignored. It no longer counts as an open rejection.")
 
 

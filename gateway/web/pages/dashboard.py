@@ -8,7 +8,7 @@ from gateway.domain.status import DeliveryStatus, DocumentStatus
 from gateway.routing.queues import QUEUE_ORDER
 from gateway.store.models import utcnow
 from gateway.store.search import DocumentFilters, count_documents, counts_by_partner_and_status
-from gateway.web.pages.access import READERS, allow, principal, rt
+from gateway.web.pages.access import OPERATORS, READERS, allow, principal, rt
 
 bp = Blueprint("console_dashboard", __name__)
 
@@ -35,6 +35,7 @@ def dashboard():
         "Rejected, open": DocumentFilters(status="open"),
         "Dead-lettered deliveries": DocumentFilters(delivery=DeliveryStatus.DEAD_LETTERED),
         "Overdue (stuck in received)": DocumentFilters(overdue="1"),
+        "Held (test data, delivered nowhere)": DocumentFilters(held="1"),
         "Received today": DocumentFilters(received_from=today),
     }
     with rt().session() as s:
@@ -44,6 +45,12 @@ def dashboard():
     table: dict[str | None, dict[str, int]] = {}
     for partner, status, n in by_partner:
         table.setdefault(partner, {})[status] = n
+    if principal().role in OPERATORS:  # held too: corrections awaiting a second approver (theirs to decide)
+        from gateway.intake.correction_approval import count_pending
+
+        with rt().session() as s:
+            counts.append(("Held: corrections awaiting approval", count_pending(s),
+                           url_for("console_corrections.waiting")))
     depths = queue_depths() if principal().role != "partner" else None
     return render_template("console/dashboard.html", counts=counts, table=table, statuses=list(DocumentStatus),
                            today=today, depths=depths, show_queues=principal().role != "partner")

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 
-from gateway.intake.resubmit import REASON_CODES, Correction, NotResubmittable, resubmit
+from gateway.intake.resubmit import (
+    REASON_CODES,
+    AwaitingApproval,
+    Correction,
+    NotResubmittable,
+    resubmit,
+)
 from gateway.processing.validate import validate_bytes
 from gateway.web.auth import audit
 from gateway.web.pages.access import OPERATORS, allow, not_found, principal, rt, visible_document
@@ -85,6 +91,13 @@ def submit(document_id: str):
         flash(f"Not resubmitted: {exc}", "error")
         return render_template("console/edit.html", document_id=document_id, filename=found[2], status=found[0],
                                text=form.get("document", ""), reason_codes=REASON_CODES), 409
+    if isinstance(receipt, AwaitingApproval):  # the partner wants a second operator to approve it
+        audit(principal(), "document.resubmit", document_id, reason=form.get("note", "")[:2000],
+              details={"via": "console", "awaiting_approval": receipt.approval_id,
+                       "reason_code": form.get("reason_code"), "send_ack": form.get("send_ack") == "1"})
+        flash("Kept for a second approver: this partner's corrections enter only once another operator "
+              "approves them (Corrections).", "info")
+        return redirect(url_for("console_document.show", document_id=document_id))
     audit(principal(), "document.resubmit", document_id, reason=form.get("note", "")[:2000],
           details={"via": "console", "new_document_id": receipt.document_id, "reason_code": form.get("reason_code"),
                    "send_ack": form.get("send_ack") == "1"})

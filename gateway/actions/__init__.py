@@ -1,0 +1,1 @@
+"""Support actions on many things at once (bulk replay, bulk reprocess), shared by the console and the API."""
