@@ -22,7 +22,8 @@ from gateway.store.models_users import DocumentResolution, SavedSearch
 from gateway.web.app import create_app
 
 # Routes anyone may call (no partner data behind them, or their own authentication).
-PUBLIC = {"static", "console_signin.signin", "health.healthz", "openapi.openapi", "as2.as2_receive"}
+PUBLIC = {"static", "console_signin.signin", "health.healthz", "openapi.openapi", "as2.as2_receive",
+          "cxml.cxml_receive"}  # /cxml: the partner's shared secret authenticates it
 # Routes a partner may use, each kept to its own partner's data.
 PARTNER_MAY = {
     "console_dashboard.dashboard", "console_search.search", "console_search.export_csv",
@@ -30,6 +31,7 @@ PARTNER_MAY = {
     "console_partner.home", "console_partner.upload", "console_partner.download_ack", "console_signin.signout",
     "api.upload", "api.search", "api.show", "api.raw", "api.events", "api_acks.document_acks", "api_acks.ack_raw",
     "purchase_orders.list_outbound", "purchase_orders.show_outbound",
+    "po_flow_api.show_flow", "po_flow_api.partner_open_steps", "console_po_flow.show", "console_po_flow.owed",
 }
 # Of those, the ones that take another partner's id and act on one's own only without a 404.
 NO_OP_ON_OTHERS = {"console_saved.delete"}  # deletes only one's own saved search; checked below
@@ -44,7 +46,10 @@ def world(rt, tmp_path, monkeypatch):
 def _url(rule, theirs: dict) -> str:
     values = {"document_id": theirs["accepted"], "ack_id": theirs["ack"], "delivery_id": theirs["delivery"],
               "search_id": theirs["saved_search"], "outbound_id": theirs["accepted"], "adapter": "erp_http",
-              "filename": "console.css", "alert_id": 1}
+              "filename": "console.css", "alert_id": 1,
+              "partner_id": "otherco", "po_number": "PO-OTHER-1", "version_id": 1, "dry_run_id": "1",
+              "document_type": "x12-855-004010", "action": "replay-dead-letters",
+              "token": "nothing-here", "approval_id": 1, "user_id": 1, "token_id": 1}
     unknown = set(rule.arguments) - set(values)
     if unknown:
         pytest.fail(f"{rule.rule} takes {sorted(unknown)}: teach this test which other-partner value to try")
