@@ -1,0 +1,50 @@
+"""Compensating events, the store half: find the earlier events a new event takes back.
+
+Called while an event is recorded, in the same transaction (no extra queue hop): the
+earlier events are the stored ones of the same partner, type and PO or invoice number
+(the indexed ``events.reference``), recorded before this one, of the same kind of
+data (test or production). What to look for and the envelope are decided in
+:mod:`gateway.events.compensation`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from gateway.events.compensation import compensating_event, lookup
+from gateway.store.models import EventRecord
+
+log = logging.getLogger("gateway.routing")
+
+
+def compensating_events(s, body: dict) -> list[dict]:
+    """The compensating events ``body`` (an event being recorded in session ``s``) causes:
+    none, or one naming the earlier events it supersedes, cancels or credits."""
+    found = lookup(body)
+    if found is None or not body.get("partner_id"):
+        return []
+    own = s.get(EventRecord, body["event_id"])
+    cutoff = own.created_at if own is not None and own.created_at is not None else None
+
+    def earlier(event_type: str, reference: str) -> list[EventRecord]:
+        query = select(EventRecord).where(EventRecord.partner_id == body["partner_id"],
+                                          EventRecord.type == event_type, EventRecord.reference == reference,
+                                          EventRecord.event_id != body["event_id"])
+        if cutoff is not None:  # a reprocess: only what came before this event the first time
+            query = query.where(EventRecord.created_at < cutoff)
+        return [r for r in s.scalars(query.order_by(EventRecord.created_at, EventRecord.event_id))
+                if bool(r.body.get("test")) == bool(body.get("test"))]
+
+    taken = set()
+    if found.once:
+        for record in earlier(found.compensating_type, found.reference):
+            taken.update(record.body["payload"]["original_event_ids"])
+    originals = [r.event_id for r in earlier(found.type, found.reference)
+                 if r.event_id not in taken and found.keep(r.body)]
+    if not originals:
+        return []
+    event = compensating_event(body, found, originals)
+    log.info("%s %s names %s", event["type"], event["event_id"], ", ".join(originals))
+    return [event]
