@@ -30,6 +30,8 @@ def test_every_design_type_has_a_schema():
         "purchase_order.received", "purchase_order.acknowledged", "shipment.noticed",
         "invoice.received", "delivery_date.changed", "invoice.discrepancy",
         "purchase_order.issued", "ack.received", "ack.overdue", "document.rejected",
+        # compensating events
+        "document.voided", "acknowledgment.superseded", "purchase_order.cancelled", "invoice.credited",
     }
 
 
