@@ -181,3 +181,25 @@ def test_a_credit_memo_credits_the_invoice_it_names(rt, erp):
     assert credited["payload"]["replaced_by_event_id"] == memo_event
     assert (credited["payload"]["invoice_number"], credited["payload"]["credit_memo_number"]) == ("INV-88001", "CM-1")
     assert credited["payload"]["credit_amount"] == memo_body["payload"]["total_amount"]
+
+
+CXML_INVOICE = SAMPLES / "cxml" / "InvoiceDetailRequest_acme_inv-88060.xml"
+
+
+def _cxml_credit_memo() -> bytes:
+    data = CXML_INVOICE.read_bytes().replace(b"20270106081500.INV-88060@", b"20270107081500.CM-88060@")
+    data = data.replace(b'invoiceID="INV-88060" purpose="standard"', b'invoiceID="CM-88060" purpose="creditMemo"')
+    last_partner = data.rindex(b"</InvoicePartner>") + len(b"</InvoicePartner>")
+    return data[:last_partner] + b'\n        <InvoiceIDInfo invoiceID="INV-88060"/>' + data[last_partner:]
+
+
+def test_a_cxml_credit_memo_credits_the_invoice_it_names(rt, erp):
+    invoice = send(rt, CXML_INVOICE.read_bytes(), "inv.xml")
+    [invoice_event] = events_of(rt, invoice, "invoice.received")
+    memo = send(rt, _cxml_credit_memo(), "cm.xml")
+    [memo_event] = events_of(rt, memo, "invoice.received")
+    [credited] = posted(erp, "invoice.credited")
+    assert credited["payload"]["original_event_ids"] == [invoice_event]
+    assert credited["payload"]["replaced_by_event_id"] == memo_event
+    assert (credited["payload"]["invoice_number"], credited["payload"]["credit_memo_number"]) == ("INV-88060",
+                                                                                                  "CM-88060")
