@@ -9,8 +9,9 @@ events say so, each naming the events concerned in ``original_event_ids``:
   partner replaces the earlier ones.
 - ``purchase_order.cancelled``: an 850 with BEG01 ``01`` (cXML ``type="delete"``)
   cancels the PO the earlier ``purchase_order.received`` events carried.
-- ``invoice.credited``: a credit memo (810 BIG07 ``CR``, naming the invoice in REF*OI)
-  credits the invoice the earlier ``invoice.received`` events carried.
+- ``invoice.credited``: a credit memo (810 BIG07 ``CR`` naming the invoice in REF*OI,
+  cXML ``purpose="creditMemo"`` naming it in InvoiceIDInfo) credits the invoice the
+  earlier ``invoice.received`` events carried.
 
 This module says which earlier events a new one compensates (:func:`lookup`) and
 builds the envelopes; ``gateway.routing.compensation`` finds the earlier events in the

@@ -165,9 +165,10 @@ class InvoiceSchema(_Strict):
     """``invoice.received`` (810, cXML InvoiceDetailRequest, UBL Invoice)."""
 
     invoice_number = fields.String(required=True)
-    # 810 BIG07 (CR: a credit memo); null: an ordinary invoice. A credit memo names the
-    # invoice it credits in ``original_invoice_number`` (810 REF*OI) and is followed by
-    # an ``invoice.credited`` event naming that invoice's events.
+    # 810 BIG07 or cXML @purpose (a credit memo: ``credit_memo``); null: an ordinary
+    # invoice. A credit memo names the invoice it credits in ``original_invoice_number``
+    # (810 REF*OI, cXML InvoiceIDInfo) and is followed by an ``invoice.credited`` event
+    # naming that invoice's events.
     invoice_type = _opt(fields.String)
     original_invoice_number = _opt(fields.String)
     invoice_date = IsoDate(required=True, allow_none=True)
@@ -259,7 +260,7 @@ class PurchaseOrderCancelledSchema(_CompensationSchema):
 
 
 class InvoiceCreditedSchema(_CompensationSchema):
-    """``invoice.credited``: a credit memo (810 BIG07 ``CR``) credits an earlier invoice."""
+    """``invoice.credited``: a credit memo (810 BIG07 ``CR``, cXML ``creditMemo``) credits an earlier invoice."""
 
     invoice_number = fields.String(required=True)  # the invoice credited
     credit_memo_number = fields.String(required=True)
