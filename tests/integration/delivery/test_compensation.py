@@ -3,6 +3,10 @@ any event, naming the events they take back, and are delivered once per key."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 from faultkit import SAMPLE_850, SAMPLES, drain, gateway_env, in_process_runtime, make_855
 
@@ -203,3 +207,25 @@ def test_a_cxml_credit_memo_credits_the_invoice_it_names(rt, erp):
     assert credited["payload"]["replaced_by_event_id"] == memo_event
     assert (credited["payload"]["invoice_number"], credited["payload"]["credit_memo_number"]) == ("INV-88060",
                                                                                                   "CM-88060")
+
+
+def test_gateway_void_on_the_command_line(rt, env, erp):
+    document_id, originals = _855_from(rt)
+
+    def gateway(*args):
+        return subprocess.run([sys.executable, "-m", "gateway", *args], env=env, capture_output=True, text=True,
+                              timeout=60)
+
+    assert gateway("void", document_id, "--reason", " ").returncode == 2  # say why
+    result = gateway("void", document_id, "--reason", "wrong map version", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["changed"] is True and report["original_event_ids"] == originals
+    drain(rt)
+    [voided] = posted(erp, "document.voided")
+    assert voided["event_id"] == report["event_id"]
+    again = gateway("void", document_id, "--reason", "again")
+    assert again.returncode == 0 and "voided before" in again.stdout
+    assert gateway("void", "no-such-document", "--reason", "x").returncode == 1
+    with rt.session() as s:
+        assert [a.actor.startswith("cli:") for a in s.query(AuditEntry).filter_by(action="document.void")] == [True]
