@@ -85,7 +85,8 @@ def _void(rt: Runtime, document_id: str, reason: str, audit) -> VoidReport:
             raise NotVoidable(f"only an accepted document can be voided; {document_id} is {doc.status}"
                               + (" (ignore a rejected document instead)" if doc.status == DocumentStatus.REJECTED
                                  else ""))
-        originals = [e.body for e in doc.events if e.type not in NOT_TAKEN_BACK]
+        originals = [e.body for e in sorted(doc.events, key=lambda e: (e.created_at, e.event_id))
+                     if e.type not in NOT_TAKEN_BACK]
         if not originals:
             raise NotVoidable(f"{document_id} has no events to take back")
         body = voided_event(document_id=document_id, events=originals, reason=reason,

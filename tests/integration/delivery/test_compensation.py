@@ -114,7 +114,7 @@ def test_support_voids_a_delivered_document_and_the_erp_is_told_once(rt, erp):
     assert answer.status_code == 200 and answer.json["changed"] is True
     drain(rt)
     [voided] = posted(erp, "document.voided")
-    assert voided["payload"]["original_event_ids"] == originals
+    assert sorted(voided["payload"]["original_event_ids"]) == sorted(originals)
     assert voided["payload"]["reason"] == "sent under the wrong partner"
     assert voided["payload"]["document_id"] == document_id and voided["schema"] == "document.voided/1"
     assert voided["event_id"] == answer.json["event_id"]
@@ -220,7 +220,7 @@ def test_gateway_void_on_the_command_line(rt, env, erp):
     result = gateway("void", document_id, "--reason", "wrong map version", "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["changed"] is True and report["original_event_ids"] == originals
+    assert report["changed"] is True and sorted(report["original_event_ids"]) == sorted(originals)
     drain(rt)
     [voided] = posted(erp, "document.voided")
     assert voided["event_id"] == report["event_id"]
