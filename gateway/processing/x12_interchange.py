@@ -260,6 +260,7 @@ def record_event(rt: Runtime, s, doc: Document, body: dict) -> list[DeliveryReco
     from gateway.routing.versions import record_renderings, takes_as_recorded
 
     event = s.get(EventRecord, body["event_id"])
+    recorded_before = event is not None  # a reprocess
     if event is None:
         event = EventRecord(event_id=body["event_id"], type=body["type"], partner_id=body.get("partner_id"),
                             document_id=doc.id, body=body, reference=reference_of(body))
@@ -285,7 +286,7 @@ def record_event(rt: Runtime, s, doc: Document, body: dict) -> list[DeliveryReco
     if not test:  # a test PO must never be compared with production acknowledgments
         remember_purchase_order(s, body)
     # compensating events (gateway.routing.compensation) go the same way, in the same transaction
-    for derived in derived_events(s, body) + compensating_events(s, body):
+    for derived in derived_events(s, body) + compensating_events(s, body, recorded_before):
         if test:
             derived["test"] = True
         deliveries.extend(record_event(rt, s, doc, derived))

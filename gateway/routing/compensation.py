@@ -9,9 +9,10 @@ data (test or production). What to look for and the envelope are decided in
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from gateway.events.compensation import compensating_event, lookup
 from gateway.store.models import EventRecord
@@ -19,14 +20,18 @@ from gateway.store.models import EventRecord
 log = logging.getLogger("gateway.routing")
 
 
-def compensating_events(s, body: dict) -> list[dict]:
+def compensating_events(s, body: dict, recorded_before: bool = False) -> list[dict]:
     """The compensating events ``body`` (an event being recorded in session ``s``) causes:
-    none, or one naming the earlier events it supersedes, cancels or credits."""
+    none, or one naming the earlier events it supersedes, cancels or credits.
+
+    ``recorded_before``: the event was stored by an earlier transaction (a reprocess):
+    only events stored before it count as earlier, and the same compensation results."""
     found = lookup(body)
     if found is None or not body.get("partner_id"):
         return []
-    own = s.get(EventRecord, body["event_id"])
-    cutoff = own.created_at if own is not None and own.created_at is not None else None
+    _one_at_a_time(s, body["partner_id"], found.type, found.reference)
+    own = s.get(EventRecord, body["event_id"]) if recorded_before else None
+    cutoff = own.created_at if own is not None else None
 
     def earlier(event_type: str, reference: str) -> list[EventRecord]:
         query = select(EventRecord).where(EventRecord.partner_id == body["partner_id"],
@@ -48,3 +53,14 @@ def compensating_events(s, body: dict) -> list[dict]:
     event = compensating_event(body, found, originals)
     log.info("%s %s names %s", event["type"], event["event_id"], ", ".join(originals))
     return [event]
+
+
+def _one_at_a_time(s, partner_id: str, event_type: str, reference: str) -> None:
+    """Two workers recording events of one PO (or invoice) at once would each miss the
+    other's, and both supersede the same earlier one. On PostgreSQL a transaction lock on
+    (partner, type, number) makes the second wait for the first to commit; its queries
+    then see the first's event. SQLite runs one writing transaction at a time already."""
+    if s.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"{partner_id}|{event_type}|{reference}".encode()).digest()
+    s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int.from_bytes(digest[:8], "big", signed=True)})
