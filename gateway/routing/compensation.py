@@ -18,6 +18,11 @@ from gateway.events.compensation import compensating_event, lookup
 from gateway.store.models import EventRecord
 
 log = logging.getLogger("gateway.routing")
+#: How many of the newest earlier events (and earlier compensations) are read. Each new
+#: acknowledgment supersedes all before it, so the ones still in force are the newest;
+#: the bound keeps a partner sending thousands of acks for one PO from making each
+#: new one read them all.
+LOOKBACK = 100
 
 
 def compensating_events(s, body: dict, recorded_before: bool = False) -> list[dict]:
@@ -39,8 +44,9 @@ def compensating_events(s, body: dict, recorded_before: bool = False) -> list[di
                                           EventRecord.event_id != body["event_id"])
         if cutoff is not None:  # a reprocess: only what came before this event the first time
             query = query.where(EventRecord.created_at < cutoff)
-        return [r for r in s.scalars(query.order_by(EventRecord.created_at, EventRecord.event_id))
-                if bool(r.body.get("test")) == bool(body.get("test"))]
+        newest = s.scalars(query.order_by(EventRecord.created_at.desc(), EventRecord.event_id.desc())
+                           .limit(LOOKBACK)).all()
+        return [r for r in reversed(newest) if bool(r.body.get("test")) == bool(body.get("test"))]
 
     taken = set()
     if found.once:

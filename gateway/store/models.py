@@ -150,7 +150,7 @@ class EventRecord(Base):
     the same document finds the row that is already here instead of adding one."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_partner_type_reference", "partner_id", "type", "reference"),)
+    __table_args__ = (Index("ix_events_partner_type_reference", "partner_id", "type", "reference", "created_at"),)
 
     event_id: Mapped[str] = mapped_column(String(80), primary_key=True)
     type: Mapped[str] = mapped_column(String(64), index=True)

@@ -26,7 +26,7 @@ _INVOICE = ("invoice.received",)
 def upgrade() -> None:
     with op.batch_alter_table("events") as batch:
         batch.add_column(sa.Column("reference", sa.String(120), nullable=True))
-    op.create_index("ix_events_partner_type_reference", "events", ["partner_id", "type", "reference"])
+    op.create_index("ix_events_partner_type_reference", "events", ["partner_id", "type", "reference", "created_at"])
     events = sa.table("events", sa.column("event_id", sa.String), sa.column("type", sa.String),
                       sa.column("body", sa.JSON), sa.column("reference", sa.String))
     bind = op.get_bind()
