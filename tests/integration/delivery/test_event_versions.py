@@ -121,3 +121,24 @@ def test_an_event_names_a_version_its_payload_must_match(v2):
         check_event({**body, "schema": "purchase_order.acknowledged/7"})
     with pytest.raises(Exception, match="names"):
         check_event({**body, "schema": "invoice.received/1"})
+
+
+@pytest.mark.parametrize("versions, message", [
+    ("{purchase_order.acknowledged: {send: [1, 2], until: next-week}}", "`until` must be a date"),
+    ("{invoice.received: [1]}", "which the route does not carry"),
+    ("{purchase_order.acknowledged: [one]}", "must be a list of numbers"),
+    ("[1, 2]", "maps event types to the versions sent"),
+])
+def test_a_malformed_versions_entry_fails_when_loaded(tmp_path, monkeypatch, v2, versions, message):
+    routes = tmp_path / "routes.yaml"
+    routes.write_text(textwrap.dedent(f"""\
+        adapters:
+          erp_http: {{queue: erp, url: "http://erp/events"}}
+        routes:
+          - events: [purchase_order.acknowledged]
+            adapters: [erp_http]
+            versions: {versions}
+        """))
+    monkeypatch.setenv("GATEWAY_ROUTES_FILE", str(routes))
+    with pytest.raises(RouteConfigError, match=message):
+        routes_for("purchase_order.acknowledged", load_settings({"GATEWAY_HOME": str(tmp_path)}))
