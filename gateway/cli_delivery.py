@@ -1,4 +1,4 @@
-"""CLI commands for deliveries: ``gateway replay ...``, ``gateway reprocess``,
+"""CLI commands for deliveries: ``gateway replay ...``, ``gateway reprocess``, ``gateway void``,
 ``gateway deliveries list``, ``gateway po register``. Exit codes as in gateway.cli:
 0 ok, 1 failed, 2 bad usage.
 
@@ -140,6 +140,33 @@ def cmd_reprocess(args) -> int:
     return EXIT_OK
 
 
+def cmd_void(args) -> int:
+    """``gateway void DOCUMENT --reason``: as the API's void (gateway.processing.void)."""
+    from gateway.processing.void import NotVoidable, void_document
+    from gateway.store.models import utcnow
+    from gateway.store.models_api import AuditEntry
+
+    if _no_reason(args):
+        return EXIT_USAGE
+    rt = _runtime()
+    _say_if_not_queued(rt)
+    try:
+        report = void_document(rt, args.document, args.reason, audit=lambda s, report: s.add(AuditEntry(
+            at=utcnow(), actor=f"cli:{_login()}", action="document.void", target=args.document,
+            reason=args.reason.strip(), details={"event_id": report.event_id})))
+    except NotVoidable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    elif report.changed:
+        print(f"{args.document} is voided: document.voided {report.event_id} names "
+              f"{len(report.original_event_ids)} events and goes to {len(report.deliveries)} targets")
+    else:
+        print(f"{args.document} was voided before ({report.event_id}); nothing was done again")
+    return EXIT_OK
+
+
 def cmd_deliveries_list(args) -> int:
     from sqlalchemy import select
 
@@ -198,6 +225,12 @@ def register(sub) -> None:
     rr.add_argument("document", help="the document id")
     rr.add_argument("--reason", required=True, help="why (written to the audit log, as the API requires)")
     rr.set_defaults(func=cmd_reprocess)
+
+    rv = sub.add_parser("void", help="take back an accepted document: every target is sent document.voided")
+    rv.add_argument("document", help="the document id")
+    rv.add_argument("--reason", required=True, help="why (sent to every target and written to the audit log)")
+    rv.add_argument("--json", action="store_true")
+    rv.set_defaults(func=cmd_void)
 
     deliveries = sub.add_parser("deliveries", help="the delivery outbox").add_subparsers(
         dest="deliveries_command", required=True)

@@ -18,6 +18,7 @@ from datetime import date
 from decimal import Decimal
 
 from gateway.events.envelope import check_event, event_id
+from gateway.events.versions import recorded_schema
 
 
 def _day(value: str | None) -> date | None:
@@ -118,6 +119,7 @@ def derive_events(trigger: dict, event_type: str, payloads: list[dict]) -> list[
             "event_id": event_id(trigger["partner_id"], trigger["event_id"], key,
                                  event_type=event_type, ordinal=ordinal),
             "type": event_type,
+            "schema": recorded_schema(event_type),
             "partner_id": trigger["partner_id"],
             "occurred_at": trigger["occurred_at"],
             "received_at": trigger["received_at"],

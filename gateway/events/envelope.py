@@ -3,6 +3,7 @@
 Every canonical event is a JSON-ready dict::
 
     {event_id, type, partner_id, occurred_at, received_at, correlation_id,
+     schema: "<type>/<version>",
      source: {document_id, format, transaction_set, version,
               interchange_control_number, group_control_number,
               transaction_control_number},
@@ -23,6 +24,13 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from gateway.events.fields import IsoDateTime
 from gateway.events.payloads import PAYLOAD_SCHEMAS
+from gateway.events.versions import (
+    UnknownSchemaVersion,
+    parse_schema_name,
+    payload_schema,
+    recorded_schema,
+    version_of,
+)
 
 # Fixed namespace: changing it would change every event id ever issued.
 EVENT_ID_NAMESPACE = uuid.UUID("6f1c2a52-3c0e-5b8e-9f5d-2b7e0c1d4a90")
@@ -70,6 +78,8 @@ class EventSchema(Schema):
 
     event_id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]+$"))
     type = fields.String(required=True, validate=validate.OneOf(sorted(PAYLOAD_SCHEMAS)))
+    # "<type>/<version>" (gateway.events.versions): the payload is checked against that version
+    schema = fields.String(required=True, validate=validate.Regexp(r"^[a-z_]+\.[a-z_]+/[1-9][0-9]{0,3}$"))
     partner_id = fields.String(required=True)
     occurred_at = IsoDateTime(required=True, aware=True)
     received_at = IsoDateTime(required=True, aware=True)
@@ -84,12 +94,30 @@ class EventSchema(Schema):
 def validate_event(event: dict) -> dict:
     """Return ``{}`` when ``event`` is a valid canonical event, else marshmallow's error dict."""
     errors = EventSchema().validate(event)
-    schema = PAYLOAD_SCHEMAS.get(event.get("type", ""))
+    schema = _payload_schema(event, errors)
     if schema is not None and isinstance(event.get("payload"), dict):
         payload_errors = schema().validate(event["payload"])
         if payload_errors:
             errors["payload"] = payload_errors
     return errors
+
+
+def _payload_schema(event: dict, errors: dict):
+    """The payload schema ``event`` names (recording a mismatch in ``errors``)."""
+    event_type = event.get("type", "")
+    if event_type not in PAYLOAD_SCHEMAS:
+        return None
+    named = parse_schema_name(event.get("schema", "")) if isinstance(event.get("schema"), str) else None
+    if named is None:
+        return payload_schema(event_type, version_of({"type": event_type}))
+    if named[0] != event_type:
+        errors.setdefault("schema", []).append(f"names {named[0]!r}, but the event is a {event_type!r}")
+        return None
+    try:
+        return payload_schema(event_type, named[1])
+    except UnknownSchemaVersion as exc:
+        errors.setdefault("schema", []).append(str(exc))
+        return None
 
 
 def check_event(event: dict) -> dict:
@@ -114,6 +142,7 @@ def make_event(
     return {
         "event_id": event_id(context.partner_id, *id_keys, event_type=event_type, ordinal=ordinal),
         "type": event_type,
+        "schema": recorded_schema(event_type),
         "partner_id": context.partner_id,
         "occurred_at": occurred_at,
         "received_at": context.received_at.isoformat(),

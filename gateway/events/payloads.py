@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from gateway.events.fields import DateOrDateTime, DecimalString, IsoDate
+from gateway.events.fields import DateOrDateTime, DecimalString, IsoDate, IsoDateTime
 
 ACK_TYPES = ("accepted", "accepted_with_changes", "rejected")
 LINE_STATUSES = (
@@ -172,10 +172,19 @@ class ChargeSchema(_Strict):
     amount = DecimalString(required=True, allow_none=True)
 
 
+INVOICE_TYPES = ("debit_invoice", "credit_memo", "debit_memo")
+
+
 class InvoiceSchema(_Strict):
     """``invoice.received`` (810, cXML InvoiceDetailRequest, UBL Invoice)."""
 
     invoice_number = fields.String(required=True)
+    # 810 BIG07 or cXML @purpose (a credit memo: ``credit_memo``); null: an ordinary
+    # invoice. A credit memo names the invoice it credits in ``original_invoice_number``
+    # (810 REF*OI, cXML InvoiceIDInfo) and is followed by an ``invoice.credited`` event
+    # naming that invoice's events.
+    invoice_type = _opt(fields.String)
+    original_invoice_number = _opt(fields.String)
     invoice_date = IsoDate(required=True, allow_none=True)
     po_number = fields.String(required=True, allow_none=True)
     po_date = _opt(IsoDate)
@@ -247,6 +256,48 @@ class DocumentRejectedSchema(_Strict):
     errors = fields.List(fields.Dict(), required=True)
 
 
+class _CompensationSchema(_Strict):
+    """What every compensating event carries: the events it takes back or replaces."""
+
+    original_event_ids = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    reason = fields.String(required=True)
+    # the event that caused this one (the later 855, the cancelling 850, the credit
+    # memo); null for a void, which a person caused
+    replaced_by_event_id = fields.String(required=True, allow_none=True)
+
+
+class DocumentVoidedSchema(_CompensationSchema):
+    """``document.voided``: support voided a document whose events were delivered
+    (wrong partner, wrong map version): every target reverses what it applied."""
+
+    document_id = fields.String(required=True)
+    voided_at = IsoDateTime(required=True, aware=True)
+
+
+class AcknowledgmentSupersededSchema(_CompensationSchema):
+    """``acknowledgment.superseded``: a later 855 (ConfirmationRequest, OrderResponse)
+    for the same PO replaces the earlier acknowledgments."""
+
+    po_number = fields.String(required=True)
+
+
+class PurchaseOrderCancelledSchema(_CompensationSchema):
+    """``purchase_order.cancelled``: an 850 with BEG01 ``01`` (cXML ``type="delete"``)
+    cancels the PO its earlier events carried."""
+
+    po_number = fields.String(required=True)
+
+
+class InvoiceCreditedSchema(_CompensationSchema):
+    """``invoice.credited``: a credit memo (810 BIG07 ``CR``, cXML ``creditMemo``) credits an earlier invoice."""
+
+    invoice_number = fields.String(required=True)  # the invoice credited
+    credit_memo_number = fields.String(required=True)
+    credit_amount = DecimalString(required=True, allow_none=True)
+    currency = _opt(fields.String)
+    po_number = _opt(fields.String)
+
+
 PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
     "purchase_order.received": PurchaseOrderSchema,
     "purchase_order.issued": PurchaseOrderSchema,
@@ -260,4 +311,10 @@ PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
     "ack.received": AckStatusSchema,
     "ack.overdue": AckStatusSchema,
     "document.rejected": DocumentRejectedSchema,
+    "document.voided": DocumentVoidedSchema,
+    "acknowledgment.superseded": AcknowledgmentSupersededSchema,
+    "purchase_order.cancelled": PurchaseOrderCancelledSchema,
+    "invoice.credited": InvoiceCreditedSchema,
 }
+#: the compensating event types: each names the events it takes back or replaces
+COMPENSATING_TYPES = ("document.voided", "acknowledgment.superseded", "purchase_order.cancelled", "invoice.credited")

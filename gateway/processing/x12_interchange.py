@@ -268,13 +268,17 @@ def record_event(rt: Runtime, s, doc: Document, body: dict) -> list[DeliveryReco
     adds deliveries for routes configured since; an event not yet delivered anywhere
     takes the new body (a map fix). Returns the deliveries that are new.
     """
+    from gateway.events.compensation import reference_of
     from gateway.flow.record import record_flow
+    from gateway.routing.compensation import compensating_events
     from gateway.routing.derived import derived_events, remember_purchase_order
+    from gateway.routing.versions import record_renderings, takes_as_recorded
 
     event = s.get(EventRecord, body["event_id"])
+    recorded_before = event is not None  # a reprocess
     if event is None:
         event = EventRecord(event_id=body["event_id"], type=body["type"], partner_id=body.get("partner_id"),
-                            document_id=doc.id, body=body)
+                            document_id=doc.id, body=body, reference=reference_of(body))
         s.add(event)
         have: set[str] = set()
     else:
@@ -284,17 +288,22 @@ def record_event(rt: Runtime, s, doc: Document, body: dict) -> list[DeliveryReco
     now = utcnow()
     deliveries = []
     test = bool(body.get("test"))
-    for route in _routes(rt, body):
-        if route.adapter in have:
+    routes = _routes(rt, body)
+    for route in routes:
+        if route.adapter in have or not takes_as_recorded(route, body):
             continue
         d = DeliveryRecord(id=f"{body['event_id']}-{route.adapter}", event_id=body["event_id"], adapter=route.adapter,
                            queue=route.queue, status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now,
                            queued_at=now, replays=0)
         s.add(d)
         deliveries.append(d)
+    deliveries.extend(record_renderings(s, doc, body, routes))  # other schema versions routes ask for
     if not test:  # a test PO must never be compared with production acknowledgments
         remember_purchase_order(s, body)
-    for derived in derived_events(s, body) + record_flow(rt, s, doc, body):  # the PO's flow: gateway.flow
+    # compensating events (gateway.routing.compensation) and the PO's flow steps (gateway.flow) go the
+    # same way as the derived events, in the same transaction
+    for derived in derived_events(s, body) + compensating_events(s, body, recorded_before) \
+            + record_flow(rt, s, doc, body):
         if test:
             derived["test"] = True
         deliveries.extend(record_event(rt, s, doc, derived))

@@ -13,7 +13,7 @@ import os
 import random
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -64,26 +64,53 @@ class Route:
     adapter: str  # the adapter's name
     queue: str
     event_types: frozenset[str] | None = None  # None: every type
+    # the schema versions this adapter is sent (gateway.routing.versions); None: the
+    # version the event was recorded at
+    versions: tuple[int, ...] | None = None
+
+
+# A route's `versions:` entry for one event type: the versions it wants, and the last
+# day (UTC, inclusive) of the deprecation window after which only the newest is sent.
+VersionWish = tuple[tuple[int, ...], date | None]
 
 
 @dataclass(frozen=True)
 class RouteTable:
     adapters: dict[str, AdapterSpec]
-    # (event types or None for all, adapter names, partner ids or None, carries test data)
-    rules: tuple[tuple[frozenset[str] | None, tuple[str, ...], frozenset[str] | None, bool], ...]
+    # (event types or None for all, adapter names, partner ids or None, carries test data,
+    #  {event type: VersionWish})
+    rules: tuple[tuple[frozenset[str] | None, tuple[str, ...], frozenset[str] | None, bool, dict], ...]
 
-    def routes_for(self, event_type: str, partner_id: str | None = None, test: bool = False) -> list[Route]:
-        """Configured adapters for ``event_type``, each once, in file order.
+    def routes_for(self, event_type: str, partner_id: str | None = None, test: bool = False,
+                   today: date | None = None) -> list[Route]:
+        """Configured adapters for ``event_type``, each once, in file order, each with the
+        schema versions its routes ask for (several routes to one adapter: all they ask).
 
         Test data takes only the routes marked ``test: true``, production data only the
         others: a test event can never reach a production adapter by a route."""
+        today = today or datetime.now(UTC).date()
         names: list[str] = []
-        for types, adapters, partners, for_test in self.rules:
+        versions: dict[str, set[int] | None] = {}
+        for types, adapters, partners, for_test, wishes in self.rules:
             if for_test != test or (partners is not None and partner_id not in partners):
                 continue
             if types is None or event_type in types:
                 names += [a for a in adapters if a not in names]
-        return [Route(n, self.adapters[n].queue) for n in names if self.adapters[n].configured]
+                wanted = _wanted(wishes.get(event_type), today)
+                for a in adapters:
+                    if a not in versions or versions[a] is None:
+                        versions[a] = None if wanted is None else set(wanted)
+                    elif wanted is not None:
+                        versions[a] |= set(wanted)
+        return [Route(n, self.adapters[n].queue, versions=None if versions[n] is None else tuple(sorted(versions[n])))
+                for n in names if self.adapters[n].configured]
+
+
+def _wanted(wish: VersionWish | None, today: date) -> tuple[int, ...] | None:
+    if wish is None:
+        return None
+    send, until = wish
+    return send if until is None or today <= until else (max(send),)
 
 
 def routes_file() -> Path:
@@ -209,4 +236,37 @@ def _rule(raw, specs: dict[str, AdapterSpec], where: str):
         raise RouteConfigError(f"{where}: route {raw!r}: `test` must be true or false")
     types = None if "*" in raw["events"] else frozenset(raw["events"])
     partners = frozenset(raw["partners"]) if raw.get("partners") else None
-    return types, tuple(raw["adapters"]), partners, test
+    return types, tuple(raw["adapters"]), partners, test, _versions(raw, types, where)
+
+
+def _versions(raw: dict, types: frozenset[str] | None, where: str) -> dict[str, VersionWish]:
+    """A route's ``versions:``: ``{event type: [1, 2]}`` (both, for good) or
+    ``{event type: {send: [1, 2], until: 2027-03-31}}`` (both through that day, then the newest)."""
+    from gateway.events.versions import versions_of
+
+    wishes = raw.get("versions") or {}
+    if not isinstance(wishes, dict):
+        raise RouteConfigError(f"{where}: route {raw!r}: `versions` maps event types to the versions sent")
+    out: dict[str, VersionWish] = {}
+    for event_type, wish in wishes.items():
+        if types is not None and event_type not in types:
+            raise RouteConfigError(f"{where}: route {raw!r}: `versions` names {event_type!r}, which the route "
+                                   "does not carry")
+        send, until = (wish.get("send"), wish.get("until")) if isinstance(wish, dict) else (wish, None)
+        if isinstance(send, int) and not isinstance(send, bool):
+            send = [send]
+        if not isinstance(send, list) or not send or not all(isinstance(v, int) and not isinstance(v, bool)
+                                                             for v in send):
+            raise RouteConfigError(f"{where}: route {raw!r}: versions of {event_type!r} must be a list of numbers")
+        unknown = [v for v in send if v not in versions_of(event_type)]
+        if unknown:
+            raise RouteConfigError(f"{where}: route {raw!r}: no schema {event_type}/{unknown[0]} is registered "
+                                   f"(known: {sorted(versions_of(event_type)) or 'none'})")
+        if until is not None and not isinstance(until, date):
+            try:
+                until = date.fromisoformat(str(until))
+            except ValueError:
+                raise RouteConfigError(f"{where}: route {raw!r}: `until` must be a date (YYYY-MM-DD), "
+                                       f"got {until!r}") from None
+        out[event_type] = (tuple(sorted(set(send))), until)
+    return out

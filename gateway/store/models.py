@@ -153,6 +153,7 @@ class EventRecord(Base):
     the same document finds the row that is already here instead of adding one."""
 
     __tablename__ = "events"
+    __table_args__ = (Index("ix_events_partner_type_reference", "partner_id", "type", "reference", "created_at"),)
 
     event_id: Mapped[str] = mapped_column(String(80), primary_key=True)
     type: Mapped[str] = mapped_column(String(64), index=True)
@@ -160,6 +161,9 @@ class EventRecord(Base):
     document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
     body: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the PO or invoice number it is about (migration 0096): compensating events find
+    # the earlier events of the same PO or invoice by it
+    reference: Mapped[str | None] = mapped_column(String(120))
 
     document: Mapped[Document] = relationship(back_populates="events")
     deliveries: Mapped[list[DeliveryRecord]] = relationship(back_populates="event", order_by="DeliveryRecord.id")

@@ -66,6 +66,9 @@ def document_detail(doc: Document) -> dict:
          "deliveries": [delivery_view(d) for d in e.deliveries]}
         for e in doc.events
     ]
+    voided = next((e.body for e in doc.events if e.type == "document.voided"), None)  # gateway.processing.void
+    out["voided"] = voided and {"event_id": voided["event_id"], "at": voided["payload"]["voided_at"],
+                                "reason": voided["payload"]["reason"]}
     return out
 
 

@@ -13,7 +13,7 @@ def create_app(rt: Runtime | None = None, *, demo_erp: bool = False) -> Flask:
     app.extensions["gateway"] = rt = rt or bootstrap()
     # The one limit (GATEWAY_MAX_REQUEST_BYTES): also what form parsing is held to.
     app.config["MAX_CONTENT_LENGTH"] = rt.settings.max_request_bytes
-    from gateway.web import api, api_resubmit, as2, health, openapi, purchase_orders
+    from gateway.web import api, api_resubmit, api_void, as2, health, openapi, purchase_orders
 
     app.register_blueprint(health.bp)
     app.register_blueprint(as2.bp)
@@ -39,6 +39,7 @@ def create_app(rt: Runtime | None = None, *, demo_erp: bool = False) -> Flask:
     app.register_blueprint(api_accounts.bp)  # users and tokens (admin)
     app.register_blueprint(api_support.bp)  # ignore, validate: the console's other actions
     app.register_blueprint(api_corrections.bp)  # corrections awaiting a second approver
+    app.register_blueprint(api_void.bp)
     from gateway.web.console import init_console
 
     init_console(app)  # the web console: sign-in, CSRF, pages (issue #12)

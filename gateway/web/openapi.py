@@ -72,6 +72,14 @@ SPEC = {
                                   "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Receipt"}}}},
                 "400": _ERROR, "403": _ERROR, "404": _ERROR, "409": _ERROR, "413": _ERROR}}},
+        "/api/v1/documents/{document_id}/void": {"post": {
+            "summary": "take back an accepted document: a document.voided event naming its events goes to "
+                       "every route (voiding again changes nothing: changed is false)",
+            "parameters": [_DOC_ID],
+            "requestBody": {"content": {"application/json": {"schema": {
+                "type": "object", "properties": {"reason": {"type": "string"}}, "required": ["reason"]}}}},
+            "responses": {"200": {"description": "voided"}, "400": _ERROR, "403": _ERROR, "404": _ERROR,
+                          "409": _ERROR}}},
         "/api/v1/audit": {"get": {
             "summary": "the audit log, newest first (read-only; not for partner tokens)",
             "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}

@@ -30,7 +30,8 @@ def test_a_small_document_is_processed_while_a_big_one_is_in_flight(database_url
     shutil.copytree(REPO / "partners", partners)
     add_partner_like_demo(partners, "other", "OTHERSUPPLY")
     small = sent_by(make_855(901), "OTHERSUPPLY")
-    big = b"".join(make_855(n) for n in range(902, 905))
+    # a PO each (a later 855 for the same PO would also supersede the earlier: more posts)
+    big = b"".join(make_855(n, po_number=f"4500012{n}") for n in range(902, 905))
     env = gateway_env(tmp_path, database_url, redis_url, GATEWAY_ERP_URL=erp.url,
                       GATEWAY_PARTNERS_DIR=str(partners), GATEWAY_BULK_THRESHOLD_BYTES=str(len(small) * 2))
     rt = in_process_runtime(monkeypatch, env)

@@ -56,4 +56,11 @@ def test_three_workers_and_two_intakes_deliver_each_event_once(tmp_path, databas
         planning.stop()
     assert_exactly_once(rt, erp)
     assert_exactly_once(rt, planning, "delivery_date.changed")
-    assert len(erp.posts) == 2 * total and len(planning.posts) == total  # not one POST twice
+    # every 855 is for one PO: each also supersedes an earlier one (acknowledgment.superseded)
+    assert len(erp.posts) == len(ledger(rt)["events"]) and len(planning.posts) == total  # not one POST twice
+    # three workers recorded acks of one PO at once, yet they supersede one another as a
+    # chain: every ack but the one now in force is superseded, and exactly once
+    acks = [p["key"] for p in erp.posts if p["body"]["type"] == "purchase_order.acknowledged"]
+    named = [i for p in erp.posts if p["body"]["type"] == "acknowledgment.superseded"
+             for i in p["body"]["payload"]["original_event_ids"]]
+    assert len(named) == len(set(named)) == len(acks) - 1 and set(named) < set(acks)

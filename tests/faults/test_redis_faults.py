@@ -51,7 +51,9 @@ def test_redis_stopped_during_intake_then_restarted_empty(cluster, redis_server,
     wait_for(lambda: all_delivered(rt), 60, what="the first document")
 
     redis_server.stop()
-    receipts = [receive(rt, make_855(301 + n), channel="sftp", filename=f"{n}.edi", partner_id="demo")
+    # a PO each: a later 855 for the same PO would also supersede the earlier (more events)
+    receipts = [receive(rt, make_855(301 + n, po_number=f"45000123{n:02d}"), channel="sftp", filename=f"{n}.edi",
+                        partner_id="demo")
                 for n in range(3)]
     assert not any(r.enqueued for r in receipts)  # stored and committed: the sender may be told "received"
     assert ledger(rt)["documents"] == {"accepted": 1, "received": 3}
@@ -68,7 +70,8 @@ def test_flushall_while_retries_wait_during_an_erp_outage(cluster, redis_server,
     erp.fail_until = time.time() + 3600  # the ERP answers 500 ...
     procs.worker()
     for n in range(4):
-        receive(rt, make_855(400 + n), channel="sftp", filename=f"{n}.edi", partner_id="demo")
+        receive(rt, make_855(400 + n, po_number=f"45000124{n:02d}"), channel="sftp", filename=f"{n}.edi",
+                partner_id="demo")
     wait_for(lambda: len({p["key"] for p in erp.posts}) == 4, 60, what="a first try of each")
     connect(redis_server.url).flushall()  # every queued and scheduled retry is gone
     erp.fail_until = time.time() + 2  # ... for a little longer, then recovers

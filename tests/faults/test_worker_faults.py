@@ -68,7 +68,8 @@ def test_sigterm_during_a_job_lets_it_finish(cluster, erp):
     assert_exactly_once(rt, erp)
 
     # what arrives while no worker runs waits in the database and Redis for the next one
-    receive(rt, make_855(201), channel="sftp", filename="b.edi", partner_id="demo")
+    # another PO: a later 855 for the same PO would also supersede the first (one more post)
+    receive(rt, make_855(201, po_number="4500012201"), channel="sftp", filename="b.edi", partner_id="demo")
     procs.worker()
     wait_for(lambda: all_delivered(rt) and len(erp.posts) == 2, 60, what="the next delivery")
     assert_exactly_once(rt, erp)

@@ -12,7 +12,7 @@ from support import REPO
 from gateway.domain import status
 from gateway.events import PAYLOAD_SCHEMAS
 
-DOCS = sorted((REPO / "docs").glob("*.md")) + [REPO / "README.md", REPO / "routes.yaml"]
+DOCS = sorted((REPO / "docs").glob("**/*.md")) + [REPO / "README.md", REPO / "routes.yaml"]
 ARCHITECTURE = REPO / "docs" / "architecture.md"
 # The design notes and issue threads live outside the repository.
 UNREADABLE = re.compile(r"DESIGN\s*§|DESIGN\.md|\bissue\s*#\d+|/work/shared|\bthe issue\b", re.IGNORECASE)

@@ -1,4 +1,4 @@
-"""Support's actions from the document page: reprocess, ignore, replay a dead letter.
+"""Support's actions from the document page: reprocess, ignore, void, replay a dead letter.
 
 Each needs an operator role (``admin`` or ``support``) and a reason, calls the same
 function the API calls, and lands in the audit log. A refusal says why and changes nothing.
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from gateway.actions.ignore import NotIgnorable
 from gateway.actions.ignore import ignore_document as ignore
 from gateway.processing.reprocess import NotReprocessable, reprocess
+from gateway.processing.void import NotVoidable, void_document
 from gateway.routing.replay import replay_delivery
 from gateway.store.models import DeliveryRecord, EventRecord
 from gateway.web.auth import audit_entry
@@ -64,6 +65,29 @@ def ignore_document(document_id: str):
     except NotIgnorable as exc:
         return _back(document_id, f"Not ignored: {exc}.", "error"), 409
     return _back(document_id, "Ignored. It no longer counts as an open rejection.")
+
+
+@bp.post("/documents/<document_id>/void")
+@allow(*OPERATORS)
+def void_document_action(document_id: str):
+    """Take back an accepted, delivered document: ``document.voided`` goes to every route."""
+    with rt().session() as s:
+        if visible_document(s, document_id) is None:
+            return not_found(f"document {document_id!r}")
+    why = reason()
+    if not why:
+        return _back(document_id, "Say why you void it: the reason goes to every target and the audit log.",
+                     "error"), 400
+    who = principal()
+    try:
+        report = void_document(rt(), document_id, why, audit=lambda s, report: s.add(audit_entry(
+            who, "document.void", document_id, reason=why, details={"event_id": report.event_id, "via": "console"})))
+    except NotVoidable as exc:
+        return _back(document_id, f"Not voided: {exc}", "error"), 409
+    if not report.changed:
+        return _back(document_id, "This document was voided before; nothing was sent again.")
+    return _back(document_id, f"Voided: every target is sent document.voided naming its "
+                              f"{len(report.original_event_ids)} events.")
 
 
 @bp.post("/deliveries/<delivery_id>/replay")

@@ -60,7 +60,9 @@ def test_a_refusal_is_kept_and_a_replay_delivers_it_under_the_same_key(rt, erp):
 def test_an_outage_dead_letters_after_the_last_try_and_replay_all_recovers(rt, erp):
     erp.fail_until = time.time() + 3600
     for n in range(3):
-        receive(rt, make_855(500 + n), channel="sftp", filename=f"{n}.edi", partner_id="demo")
+        # each for its own PO: a later 855 for the same PO would also supersede the earlier
+        receive(rt, make_855(500 + n, po_number=f"45000125{n:02d}"), channel="sftp", filename=f"{n}.edi",
+                partner_id="demo")
     drain(rt)
     book = ledger(rt)
     assert set(book["deliveries"].values()) == {"dead_lettered"}

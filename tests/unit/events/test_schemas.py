@@ -31,6 +31,8 @@ def test_every_design_type_has_a_schema():
         "invoice.received", "delivery_date.changed", "invoice.discrepancy",
         "purchase_order.issued", "ack.received", "ack.overdue", "document.rejected",
         "purchase_order.step_overdue", "purchase_order.step_out_of_order",
+        # compensating events
+        "document.voided", "acknowledgment.superseded", "purchase_order.cancelled", "invoice.credited",
     }
 
 
