@@ -463,3 +463,7 @@ def _failed(exc: Exception) -> int:
     print(f"internal error: {type(exc).__name__}: {exc}; this is a fault in the gateway, not a problem with "
           "your input", file=sys.stderr)
     return EXIT_FAILED
+
+
+if __name__ == "__main__":  # `python -m gateway.cli` works like `python -m gateway`
+    sys.exit(main())

@@ -45,6 +45,7 @@ RULES: dict[tuple[str, str], tuple[str, ...] | str] = {
     ("POST", "/documents/<document_id>/resubmit"): OPS,
     ("POST", "/documents/<document_id>/reprocess"): OPS,
     ("POST", "/documents/<document_id>/ignore"): OPS,
+    ("POST", "/documents/<document_id>/void"): OPS,
     ("POST", "/deliveries/<delivery_id>/replay"): OPS,
     ("GET", "/audit"): STAFF,
     ("GET", "/corrections"): OPS,
@@ -92,6 +93,7 @@ RULES: dict[tuple[str, str], tuple[str, ...] | str] = {
     ("POST", "/api/v1/documents/<document_id>/resubmit"): OPS,
     ("POST", "/api/v1/documents/<document_id>/replay"): OPS,
     ("POST", "/api/v1/documents/<document_id>/ignore"): OPS,
+    ("POST", "/api/v1/documents/<document_id>/void"): OPS,
     ("POST", "/api/v1/validate"): OPS,
     ("POST", "/api/v1/deliveries/<delivery_id>/replay"): OPS,
     ("POST", "/api/v1/adapters/<adapter>/dead-letters/replay"): OPS,
@@ -145,6 +147,7 @@ RULES: dict[tuple[str, str], tuple[str, ...] | str] = {
 CONSOLE_TO_API = {
     ("POST", "/documents/<document_id>/reprocess"): ("post", "/api/v1/documents/{document_id}/reprocess"),
     ("POST", "/documents/<document_id>/ignore"): ("post", "/api/v1/documents/{document_id}/ignore"),
+    ("POST", "/documents/<document_id>/void"): ("post", "/api/v1/documents/{document_id}/void"),
     ("POST", "/documents/<document_id>/resubmit"): ("post", "/api/v1/documents/{document_id}/resubmit"),
     ("POST", "/documents/<document_id>/validate"): ("post", "/api/v1/validate"),
     ("POST", "/deliveries/<delivery_id>/replay"): ("post", "/api/v1/deliveries/{delivery_id}/replay"),
