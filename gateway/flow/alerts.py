@@ -12,6 +12,7 @@ import logging
 from datetime import datetime
 
 from gateway.events.envelope import check_event, event_id
+from gateway.events.versions import recorded_schema
 from gateway.flow.models import FlowAlert, PurchaseOrderFlow
 from gateway.flow.rules import LABELS, StepStatus
 from gateway.store.models import Document
@@ -27,13 +28,16 @@ def raise_alert(s, flow: PurchaseOrderFlow, status: StepStatus, kind: str, now: 
         return None
     event_type = EVENT_TYPES[kind]
     message = f"PO {flow.po_number} ({flow.partner_id}): {status.problem}"
-    alert = FlowAlert(flow=flow, step=status.step, kind=kind, due_at=status.due_at, raised_at=now,
+    alert = FlowAlert(flow_id=flow.id, step=status.step, kind=kind, due_at=status.due_at, raised_at=now,
                       event_id=event_id(flow.partner_id, "po-flow", flow.po_number, status.step, kind,
                                         event_type=event_type),
                       message=message[:400])
-    s.add(alert)
+    from gateway.flow.record import attach
+
+    attach(s, flow, "alerts", alert)
     body = check_event({
-        "event_id": alert.event_id, "type": event_type, "partner_id": flow.partner_id,
+        "event_id": alert.event_id, "type": event_type, "schema": recorded_schema(event_type),
+        "partner_id": flow.partner_id,
         "occurred_at": now.isoformat(), "received_at": now.isoformat(), "correlation_id": doc.correlation_id,
         "source": {"document_id": doc.id, "format": "derived", "transaction_set": None, "version": None,
                    "interchange_control_number": None, "group_control_number": None,

@@ -32,8 +32,12 @@ class PurchaseOrderFlow(Base):
     # The earliest due time of a step not done and not yet alerted: what the deadline check reads.
     next_due_at: Mapped[datetime | None] = mapped_column(index=True)
 
-    steps: Mapped[list[FlowStep]] = relationship(back_populates="flow", order_by="FlowStep.at")
-    alerts: Mapped[list[FlowAlert]] = relationship(back_populates="flow", order_by="FlowAlert.id")
+    # Read-only collections: a step or alert is written by its flow_id and added to the
+    # loaded collection without history (gateway.flow.record.attach). Tracked collections
+    # made every flush walk all of a PO's steps: quadratic in a 10,000-set interchange
+    # against one PO.
+    steps: Mapped[list[FlowStep]] = relationship(viewonly=True, order_by="FlowStep.at")
+    alerts: Mapped[list[FlowAlert]] = relationship(viewonly=True, order_by="FlowAlert.id")
 
 
 class FlowStep(Base):
@@ -54,7 +58,7 @@ class FlowStep(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
     detail: Mapped[dict] = mapped_column(default=dict)
 
-    flow: Mapped[PurchaseOrderFlow] = relationship(back_populates="steps")
+    flow: Mapped[PurchaseOrderFlow] = relationship(viewonly=True)
     document: Mapped[Document] = relationship()
 
 
@@ -73,7 +77,7 @@ class FlowAlert(Base):
     event_id: Mapped[str] = mapped_column(String(80))
     message: Mapped[str] = mapped_column(String(400))
 
-    flow: Mapped[PurchaseOrderFlow] = relationship(back_populates="alerts")
+    flow: Mapped[PurchaseOrderFlow] = relationship(viewonly=True)
 
 
 class LineQuantity(Base):

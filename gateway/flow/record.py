@@ -14,6 +14,7 @@ import logging
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from gateway.flow import alerts
 from gateway.flow.match import match_invoice
@@ -56,9 +57,9 @@ def record_flow(rt, s, doc: Document, body: dict) -> list[dict]:
 def _record_step(rt, s, doc: Document, body: dict, partner_id: str, fact: StepFact) -> list[dict]:
     now = utcnow()
     flow = flow_for(s, partner_id, fact.po_number) or _new_flow(s, partner_id, fact.po_number, now)
-    if any(r.step == fact.step and r.event_id == body["event_id"] for r in flow.steps):
+    if _step_row(s, flow, fact.step, body["event_id"]) is not None:
         return []  # a replay: recorded the first time
-    s.add(FlowStep(flow=flow, step=fact.step, event_id=body["event_id"], event_type=body["type"],
+    s.add(FlowStep(flow_id=flow.id, step=fact.step, event_id=body["event_id"], event_type=body["type"],
                    document_id=doc.id, document_type=_text(fact.document_type, 40),
                    reference=_text(fact.reference, 80), at=doc.received_at, detail={}))
     kind = QUANTITY_KINDS.get(fact.step)
@@ -70,24 +71,37 @@ def _record_step(rt, s, doc: Document, body: dict, partner_id: str, fact: StepFa
                            uom=_text(line["uom"], 16)))
     if fact.step == "order" and fact.requested_date:
         flow.requested_date = fact.requested_date.isoformat()
-    flow.updated_at = now  # flow.steps holds the new step already (the relationship's other side)
+    flow.updated_at = now  # the queries below see the new step (autoflush)
     derived = _alerts(rt, s, flow, fact.step, now, doc)
     if fact.step == "invoice":
         derived += _match_once(s, flow, body)
     elif fact.step == "ship_notice":  # a late ASN: invoices that agreed before are compared again
-        for row in [r for r in flow.steps if r.step == "invoice" and not r.detail.get("discrepancies")]:
+        invoices = s.scalars(select(FlowStep).where(FlowStep.flow_id == flow.id, FlowStep.step == "invoice"))
+        for row in [r for r in invoices if not r.detail.get("discrepancies")]:
             invoice = s.get(EventRecord, row.event_id)
             if invoice is not None:
                 derived += _match_once(s, flow, invoice.body, row)
-    refresh(rt, flow)
+    refresh(rt, flow, s)
     return derived
+
+
+def _step_row(s, flow: PurchaseOrderFlow, step: str, event_id: str) -> FlowStep | None:
+    return s.scalar(select(FlowStep).where(FlowStep.flow_id == flow.id, FlowStep.step == step,
+                                           FlowStep.event_id == event_id))
+
+
+def attach(s, flow: PurchaseOrderFlow, collection: str, row) -> None:
+    """Add ``row`` (an alert, written by its flow_id) and put it in the flow's loaded
+    collection as if it had been read, so this transaction sees it at once."""
+    s.add(row)
+    set_committed_value(flow, collection, [*getattr(flow, collection), row])
 
 
 def _known(s, flow: PurchaseOrderFlow) -> bool:
     """Whether we know this PO: we sent its 850, or the ERP registered it. Only then do
     its steps raise alerts: an invoice for a PO we never saw may be for services, with no
     ASN ever coming, and its timeline is still kept."""
-    if any(r.step == "order" for r in flow.steps):
+    if s.scalar(select(FlowStep.id).where(FlowStep.flow_id == flow.id, FlowStep.step == "order").limit(1)):
         return True
     po = s.get(PurchaseOrder, flow.po_number)
     return po is not None and po.partner_id in (None, flow.partner_id)
@@ -108,7 +122,7 @@ def _new_flow(s, partner_id: str, po_number: str, now) -> PurchaseOrderFlow:
 def _alerts(rt, s, flow: PurchaseOrderFlow, step: str, now, doc: Document) -> list[dict]:
     if not _known(s, flow):
         return []
-    status = next((st for st in statuses(rt, flow, now) if st.step == step), None)
+    status = next((st for st in statuses(rt, flow, now, s) if st.step == step), None)
     out = []
     if status is not None and status.out_of_order:
         out.append(alerts.raise_alert(s, flow, status, "out_of_order", now, doc))
@@ -119,6 +133,6 @@ def _alerts(rt, s, flow: PurchaseOrderFlow, step: str, now, doc: Document) -> li
 
 def _match_once(s, flow: PurchaseOrderFlow, invoice_event: dict, row: FlowStep | None = None) -> list[dict]:
     events = match_invoice(s, flow, invoice_event)
-    row = row or next(r for r in flow.steps if r.step == "invoice" and r.event_id == invoice_event["event_id"])
+    row = row or _step_row(s, flow, "invoice", invoice_event["event_id"])
     row.detail = {**row.detail, "matched_at": utcnow().isoformat(), "discrepancies": len(events)}
     return events
