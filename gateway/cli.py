@@ -68,7 +68,7 @@ def _serve(gw, stop: threading.Event) -> int:
     if gw.as2 is not None:
         from gateway.transports.as2_profiles import directory
 
-        d = directory(gw.as2.rt)
+        d = directory(gw.as2)
         print(f"  AS2              http://{s.host}:{gw.http.port}/as2   as {d.config.as2_id}, certificate "
               f"{d.our_keys[0].info.fingerprint[:23]}... ({d.our_keys[0].path.with_suffix('.crt')})")
     if gw.folder is not None:

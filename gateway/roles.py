@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 
 from werkzeug.serving import make_server
 
+from gateway import periodic
 from gateway.bootstrap import Runtime, bootstrap
 from gateway.config import Settings, load_settings
+from gateway.periodic import Scheduler
 from gateway.routing import queues
 from gateway.routing.embedded_redis import EmbeddedRedis
 from gateway.store.migrate import upgrade
@@ -41,34 +43,13 @@ class HttpService:
         self.server.shutdown()
 
 
-class Sweeper:
-    """Runs :func:`gateway.routing.outbox.sweep` every ``interval`` seconds on a thread."""
+class Sweeper(Scheduler):
+    """This host's periodic scheduler (:mod:`gateway.periodic`): queues the sweeper, AS2
+    resends, async-MDN timeouts, overdue-ack and certificate checks as RQ jobs, each once
+    per interval whoever else ticks; ``interval`` is the sweep task's (seconds)."""
 
     def __init__(self, rt: Runtime, interval: float = 5.0):
-        self.rt, self.interval = rt, interval
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="sweeper", daemon=True)
-
-    def start(self) -> Sweeper:
-        self.thread.start()
-        return self
-
-    def _run(self) -> None:
-        from gateway.outbound.acks import check_overdue_acks
-        from gateway.outbound.send import send_unsent
-        from gateway.routing.outbox import sweep
-        from gateway.store.models import utcnow
-
-        while not self._stop.wait(self.interval):
-            try:
-                sweep(self.rt)
-                send_unsent(self.rt, utcnow())  # issue #13: until periodic tasks run on RQ
-                check_overdue_acks(self.rt, utcnow())
-            except Exception as exc:  # the database or Redis is away; try again next round
-                log.warning("sweeper: %s", exc)
-
-    def stop(self) -> None:
-        self._stop.set()
+        super().__init__(rt, task_list=periodic.tasks(sweep=interval))
 
 
 def check_maps() -> None:
@@ -123,14 +104,16 @@ def warm_x12_maps() -> None:
 
 def run_worker(rt: Runtime, *, burst: bool = False, sweep_interval: float = 5.0,
                queue_names: tuple[str, ...] | None = None, sweeper: bool = True, fork: bool = False) -> None:
-    """An RQ worker with the scheduler (for retries) and, unless ``burst``, a sweeper.
+    """An RQ worker with RQ's scheduler (for retries) and, unless ``burst``, the periodic
+    scheduler (:mod:`gateway.periodic`: sweeper, AS2 resends, ack and certificate checks,
+    queued as jobs on the ``periodic`` queue, once per interval however many workers run).
 
     By default jobs run in the worker process itself (RQ's SimpleWorker): a fork per job
     cost ~200 ms here, three jobs per document, while processing an 855 takes ~16 ms.
     ``fork=True`` (``gateway worker --fork``) isolates each job in a work horse instead,
     for very large documents whose memory should go back to the system after each job.
     Either way a killed worker loses nothing: its leases expire and the sweeper re-queues.
-    The sweeper runs as a separate process, never a thread of a forking parent (a lock
+    The scheduler runs as a separate process, never a thread of a forking parent (a lock
     such a thread held at the fork would stay held in the child).
 
     ``queue_names`` (default: all, in :data:`queues.QUEUE_ORDER`) are served strictly in
@@ -181,7 +164,7 @@ class Gateway:
     demo_erp: bool
     extra_workers: list[subprocess.Popen] = field(default_factory=list)  # bulk; planning, notify
     folder: object = None  # gateway.transports.folder.FolderWatcher
-    as2: object = None  # gateway.transports.as2_send.As2Resender
+    as2: Runtime | None = None  # AS2 is served (resends run as periodic RQ jobs, gateway.periodic)
     supervisor: Supervisor | None = None  # restarts the workers and the embedded Redis
 
     def supervise(self) -> None:
@@ -198,9 +181,8 @@ class Gateway:
     def stop(self) -> None:
         if self.supervisor is not None:
             self.supervisor.stop()  # nothing is restarted while we shut down
-        for part in (self.folder, self.as2):  # stop taking in work before the workers go
-            if part is not None:
-                part.stop()
+        if self.folder is not None:  # stop taking in work before the workers go
+            self.folder.stop()
         workers = self.workers()
         for w in workers:
             if w.poll() is None:
@@ -249,11 +231,10 @@ def start_all(settings: Settings | None = None) -> Gateway:
         settings = settings.with_overrides(erp_url=f"http://{settings.host}:{http.port}/demo/erp/events")
         rt.settings = settings
     sftp = SFTPService(rt).start()
-    from gateway.transports.as2_send import As2Resender
     from gateway.transports.folder import FolderWatcher
 
     directory(rt)  # refuse to start on a missing partner certificate; make our AS2 keys on first start
-    as2 = As2Resender(rt).start()
+    as2 = rt  # its resends and MDN timeouts are periodic tasks, run by the workers' schedulers
     folder = FolderWatcher(rt).start()
     env = dict(os.environ, GATEWAY_HOME=str(settings.home), DATABASE_URL=settings.database_url,
                REDIS_URL=settings.redis_url, GATEWAY_ERP_URL=settings.erp_url,

@@ -16,8 +16,9 @@ from rq.serializers import JSONSerializer
 
 # Served in this order by every worker: critical ERP deliveries first, then document
 # processing and acks, then big documents, and only then the non-critical targets.
-QUEUE_ORDER = ("erp", "process", "acks", "bulk", "planning", "notify")
-CRITICAL_QUEUES = ("erp", "process", "acks")
+# `periodic` carries the scheduled tasks (gateway.periodic: the sweeper, AS2 resends, ...).
+QUEUE_ORDER = ("erp", "process", "acks", "periodic", "bulk", "planning", "notify")
+CRITICAL_QUEUES = ("erp", "process", "acks", "periodic")
 # Documents above Settings.bulk_threshold_bytes: one may take minutes, so they have a
 # worker of their own and never hold the one that serves `process` (issue #10 item 10).
 BULK_QUEUES = ("bulk",)
@@ -27,7 +28,7 @@ WORKER_GROUPS = (CRITICAL_QUEUES, BULK_QUEUES, NON_CRITICAL_QUEUES)
 # RQ's hard limit per job. Non-critical targets get a short one: a hung webhook must
 # give its worker back quickly (the adapter's own HTTP timeout is shorter still).
 # Processing jobs get one from the document's size (intake.receive.processing_timeout).
-JOB_TIMEOUT = {"erp": 600, "process": 600, "acks": 300, "bulk": 600, "planning": 60, "notify": 60}
+JOB_TIMEOUT = {"erp": 600, "process": 600, "acks": 300, "periodic": 900, "bulk": 600, "planning": 60, "notify": 60}
 _JOB_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
