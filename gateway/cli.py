@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import signal
 import sys
@@ -414,13 +413,15 @@ EXIT_INTERRUPTED = 128 + signal.SIGINT  # what a shell reports for Ctrl-C
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return EXIT_USAGE if exc.code else EXIT_OK
     try:
+        from gateway.observe.logs import configure
+
+        configure(args.command)  # JSON or text (GATEWAY_LOG_FORMAT), each line with its correlation id
         code = args.func(args)
         sys.stdout.flush()  # a closed pipe shows here for output still buffered
         return code

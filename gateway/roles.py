@@ -142,8 +142,10 @@ def run_worker(rt: Runtime, *, burst: bool = False, sweep_interval: float = 5.0,
                                          "--exit-with-parent"])
     preload(rt, names, schemas=fork)  # in-process jobs build an XSD once, on the first UBL document
     worker_class = Worker if fork else SimpleWorker
+    from gateway.observe.jobs import CorrelatedJob, CorrelatedQueue
+
     worker = worker_class([rt.queue(n) for n in names], connection=rt.redis, serializer=JSONSerializer,
-                          maintenance_interval=60)
+                          maintenance_interval=60, job_class=CorrelatedJob, queue_class=CorrelatedQueue)
     try:
         worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
     finally:

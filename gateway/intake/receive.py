@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from gateway.bootstrap import Runtime
 from gateway.domain.status import DocumentStatus
+from gateway.observe.context import bind
 from gateway.routing import queues
 from gateway.store.models import Document, utcnow
 
@@ -64,7 +65,8 @@ def receive(rt: Runtime, data: bytes, *, channel: str, filename: str, partner_id
         extra={"document_id": document_id, "correlation_id": correlation_id, "partner_id": partner_id,
                "channel": channel, "bytes": len(data)},
     )
-    enqueued = enqueue_processing(rt, document_id, len(data))
+    with bind(correlation_id=correlation_id, document_id=document_id):  # the job carries it on
+        enqueued = enqueue_processing(rt, document_id, len(data))
     if not enqueued:  # let the sweeper pick it up on its next pass instead of after a lease
         with rt.session() as s:
             s.get(Document, document_id).queued_at = None

@@ -59,7 +59,11 @@ def check_eviction_policy(redis: Redis) -> None:
 
 
 def queue(name: str, redis: Redis) -> Queue:
-    return Queue(name, connection=redis, serializer=JSONSerializer, default_timeout=600)
+    """A queue whose jobs carry the correlation id bound when they are queued (gateway.observe.jobs)."""
+    from gateway.observe.jobs import CorrelatedJob, CorrelatedQueue
+
+    return CorrelatedQueue(name, connection=redis, serializer=JSONSerializer, default_timeout=600,
+                           job_class=CorrelatedJob)
 
 
 def job_id(*parts: str) -> str:
