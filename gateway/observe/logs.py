@@ -3,7 +3,7 @@ person at a terminal, each record carrying the correlation context and its ``ext
 
 ``GATEWAY_LOG_FORMAT``: ``json`` or ``text``; unset, text when stderr is a terminal and
 JSON otherwise (a log shipper, systemd, a container). ``GATEWAY_LOG_LEVEL``: default
-``INFO`` for the long-running roles (``up``, ``web``, ``sftp``, ``worker``, ``sweep``,
+``INFO`` for the gateway's own loggers in the long-running roles (``up``, ``web``, ``sftp``, ``worker``, ``sweep``,
 ``folder``) and ``WARNING`` for one-shot commands, whose output is their answer.
 """
 
@@ -93,7 +93,9 @@ def configure(role: str, env: Mapping[str, str] | None = None, stream=None) -> s
     for old in [h for h in root.handlers if getattr(h, "_gateway", False)]:  # ours from an earlier call
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(log_level(role, env))
-    for noisy in ("werkzeug", "paramiko", "urllib3"):  # their per-request/per-packet lines are not ours
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    level = log_level(role, env)
+    # Our loggers (gateway.*) at the chosen level; libraries (alembic, werkzeug, paramiko,
+    # rq) only say something when it is a warning, unless DEBUG was asked for.
+    logging.getLogger("gateway").setLevel(level)
+    root.setLevel(min(level, logging.WARNING) if level < logging.INFO else logging.WARNING)
     return fmt
