@@ -1,4 +1,5 @@
-"""``/healthz`` (is the database and Redis reachable; do our AS2 keys and the partners'
+"""``/readyz`` (may this gateway take work: see :mod:`gateway.observe.readiness`),
+``/healthz`` (is the database and Redis reachable; do our AS2 keys and the partners'
 certificates load; under ``gateway up``, is each worker and the embedded Redis running,
 and how often was it restarted) and ``/metrics`` (Prometheus text).
 
@@ -48,6 +49,15 @@ def healthz():
         checks.update({name: "ok" if p["state"] == "running" else p["state"] for name, p in body["processes"].items()})
     healthy = all(v == "ok" for v in checks.values())
     return jsonify({"status": "ok" if healthy else "degraded", **body}), 200 if healthy else 503
+
+
+@bp.get("/readyz")
+def readyz():
+    """Ready to take work: database, Redis, Redis not evicting, workers serving the critical queues."""
+    from gateway.observe.readiness import readiness
+
+    ready, checks = readiness(_rt())
+    return jsonify({"status": "ready" if ready else "not ready", "checks": checks}), 200 if ready else 503
 
 
 def _metrics_caller(rt):
