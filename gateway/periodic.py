@@ -58,13 +58,15 @@ class PeriodicTask:
         return getattr(importlib.import_module(module), attr)
 
 
+# The timeout is also how long a killed run's lock outlives it: short for the sweeper,
+# which recovery after a `kill -9` waits on; long where a run talks to partners.
 TASKS: tuple[PeriodicTask, ...] = (
-    PeriodicTask("sweep", 5.0, "gateway.routing.outbox:sweep"),
-    PeriodicTask("outbound-send", 30.0, "gateway.outbound.send:send_unsent"),
+    PeriodicTask("sweep", 5.0, "gateway.routing.outbox:sweep", timeout=60.0),
+    PeriodicTask("outbound-send", 30.0, "gateway.outbound.send:send_unsent", timeout=600.0),
     PeriodicTask("as2-resend", 10.0, "gateway.transports.as2_send:run_due", timeout=900.0),
-    PeriodicTask("as2-mdn-timeouts", 60.0, "gateway.transports.as2_mdn_timeout:expire_awaiting_mdns"),
-    PeriodicTask("overdue-acks", 60.0, "gateway.outbound.acks:check_overdue_acks"),
-    PeriodicTask("certificate-expiry", 86400.0, "gateway.transports.cert_monitor:warn_expiring"),
+    PeriodicTask("as2-mdn-timeouts", 60.0, "gateway.transports.as2_mdn_timeout:expire_awaiting_mdns", timeout=60.0),
+    PeriodicTask("overdue-acks", 60.0, "gateway.outbound.acks:check_overdue_acks", timeout=120.0),
+    PeriodicTask("certificate-expiry", 86400.0, "gateway.transports.cert_monitor:warn_expiring", timeout=60.0),
 )
 
 
