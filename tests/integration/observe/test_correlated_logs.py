@@ -6,6 +6,7 @@ the upload answered with, as do its outbox rows and the event the ERP receives."
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 import requests
@@ -21,7 +22,8 @@ from faultkit import (
 from sqlalchemy import select
 from support import free_port
 
-from gateway.store.models import DeliveryRecord
+from gateway.store.models import DeliveryRecord, Document
+from gateway.transports.sftp_auth import authorize_key
 from gateway.web.auth import create_token
 
 pytestmark = pytest.mark.slow
@@ -78,3 +80,32 @@ def _answers(url: str) -> bool:
         return requests.get(url, timeout=5).status_code in (200, 503)
     except requests.RequestException:
         return False
+
+
+def test_the_sftp_role_logs_the_correlation_id_of_what_it_received(tmp_path, database_url, redis_url, monkeypatch):
+    sftp_port = free_port()
+    env = gateway_env(tmp_path, database_url, redis_url, GATEWAY_SFTP_PORT=str(sftp_port), GATEWAY_LOG_FORMAT="json")
+    rt = in_process_runtime(monkeypatch, env)
+    key = tmp_path / "id_demo"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    authorize_key(rt, "demo", key.with_suffix(".pub").read_text())
+    upload = tmp_path / "855.edi"
+    upload.write_bytes(make_855(7002))
+    procs = Processes(env, tmp_path)
+    try:
+        sftp = procs.gateway("sftp", name="sftp")
+        wait_for(lambda: "SFTP on" in open(sftp.log_path).read(), 120, what="gateway sftp")
+        put = subprocess.run(
+            ["sftp", "-b", "-", "-i", str(key), "-P", str(sftp_port), "-o", "StrictHostKeyChecking=no",
+             "-o", f"UserKnownHostsFile={tmp_path / 'known_hosts'}", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
+             "demo@127.0.0.1"], input=f"put {upload} inbound/\n", capture_output=True, text=True, timeout=60)
+        assert put.returncode == 0, put.stderr
+        wait_for(lambda: any(r["message"] == "document received" for r in _json_lines(sftp.log_path)), 30,
+                 what="the sftp role's line")
+    finally:
+        procs.stop_all()
+    with rt.session() as s:
+        [doc] = s.query(Document).all()
+    [line] = [r for r in _json_lines(sftp.log_path) if r["message"] == "document received"]
+    assert (line["role"], line["channel"], line["correlation_id"], line["document_id"]) == \
+        ("sftp", "sftp", doc.correlation_id, doc.id)
