@@ -99,15 +99,14 @@ class GatewayCollector(Collector):
 
         dialect = engine_for(self.rt.settings.database_url).dialect.name
         processing = seconds_between(dialect, Document.received_at, Document.processed_at)
+        e2e = seconds_between(dialect, Document.received_at, DeliveryRecord.delivered_at)
         with self.rt.session() as s:
-            doc = s.execute(_histogram_query(processing, PROCESSING_BUCKETS)
-                            .where(Document.processed_at.is_not(None))).one()
-            e2e = seconds_between(dialect, Document.received_at, DeliveryRecord.delivered_at)
-            dlv = s.execute(_histogram_query(e2e, END_TO_END_BUCKETS)
-                            .select_from(DeliveryRecord)
-                            .join(EventRecord, EventRecord.event_id == DeliveryRecord.event_id)
-                            .join(Document, Document.id == EventRecord.document_id)
-                            .where(DeliveryRecord.delivered_at.is_not(None))).one()
+            doc = s.execute(_histogram_query(dialect, processing, PROCESSING_BUCKETS,
+                                             Document.processed_at.is_not(None), Document)).all()
+            dlv = s.execute(_histogram_query(
+                dialect, e2e, END_TO_END_BUCKETS, DeliveryRecord.delivered_at.is_not(None), DeliveryRecord,
+                (EventRecord, EventRecord.event_id == DeliveryRecord.event_id),
+                (Document, Document.id == EventRecord.document_id))).all()
         yield _histogram("gateway_document_processing_seconds",
                          "From receipt to the end of processing (queue wait included), per document.",
                          PROCESSING_BUCKETS, doc)
@@ -222,13 +221,36 @@ class GatewayCollector(Collector):
         yield from (days, attention)
 
 
-def _histogram_query(seconds, buckets):
-    return select(*(func.coalesce(func.sum(case((seconds <= b, 1), else_=0)), 0) for b in buckets),
-                  func.count(), func.coalesce(func.sum(seconds), 0.0))
+def _histogram_query(dialect, seconds, buckets, where, start, *joins):
+    """Count per bucket of ``seconds`` in one pass. The duration is computed once per row in
+    a subquery that the database keeps as is (SQLite would otherwise evaluate it again
+    for every bucket's comparison), and each row is counted in its first bucket."""
+    inner = select(seconds.label("d")).select_from(start)
+    for target, on in joins:
+        inner = inner.join(target, on)
+    inner = inner.where(where)
+    if dialect == "sqlite":
+        inner = inner.limit(-1).offset(0)  # a LIMIT keeps SQLite from flattening it into the outer query
+    inner = inner.subquery()
+    bucket = case(*((inner.c.d <= b, i) for i, b in enumerate(buckets)), else_=len(buckets))
+    return select(bucket.label("bucket"), func.count(), func.coalesce(func.sum(inner.c.d), 0.0)).group_by("bucket")
 
 
-def _histogram(name: str, doc: str, buckets, row) -> HistogramMetricFamily:
-    *counts, total, total_sum = row
+def _cumulate(rows, buckets) -> tuple[list[int], int, float]:
+    per = [0] * (len(buckets) + 1)
+    total_sum = 0.0
+    for index, n, s in rows:
+        per[index] += n
+        total_sum += float(s or 0.0)
+    counts, running = [], 0
+    for n in per[:-1]:
+        running += n
+        counts.append(running)
+    return counts, running + per[-1], total_sum
+
+
+def _histogram(name: str, doc: str, buckets, rows) -> HistogramMetricFamily:
+    counts, total, total_sum = _cumulate(rows, buckets)
     pairs = [(_le(b), int(c)) for b, c in zip(buckets, counts, strict=True)] + [("+Inf", int(total))]
     return HistogramMetricFamily(name, doc, buckets=pairs, sum_value=float(total_sum or 0.0))
 

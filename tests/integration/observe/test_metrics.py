@@ -56,6 +56,9 @@ def test_counters_match_what_was_sent(rt, erp_receiver):
     assert value(m, "gateway_document_processing_seconds", "gateway_document_processing_seconds_bucket",
                  le="+Inf") == 4
     assert value(m, "gateway_delivery_end_to_end_seconds", "gateway_delivery_end_to_end_seconds_count") == 2
+    for name in ("gateway_document_processing_seconds", "gateway_delivery_end_to_end_seconds"):
+        buckets = [s.value for s in m[name].samples if s.name.endswith("_bucket")]
+        assert buckets == sorted(buckets) and buckets[-1] == value(m, name, name + "_count")  # cumulative
     assert value(m, "gateway_delivery_end_to_end_seconds", "gateway_delivery_end_to_end_seconds_sum") > 0
     assert value(m, "gateway_queue_depth", queue="process") == 0
     assert value(m, "gateway_redis_up") == 1 and value(m, "gateway_workers") == 0  # the burst worker is gone
