@@ -352,8 +352,10 @@ def build_parser() -> argparse.ArgumentParser:
     web = sub.add_parser("web", help="run the HTTP server alone")
     web.add_argument("--demo-erp", action="store_true", help="also serve the demo ERP receiver")
     web.set_defaults(func=cmd_web)
-    sw = sub.add_parser("sweep", help="re-queue work the database says is waiting")
-    sw.add_argument("--every", type=float, metavar="SECONDS", help="keep sweeping at this interval")
+    sw = sub.add_parser("sweep", help="re-queue work the database says is waiting (once), or run the periodic "
+                                      "scheduler (--every)")
+    sw.add_argument("--every", type=float, metavar="SECONDS",
+                    help="run the periodic-task scheduler, queueing the sweep at this interval")
     sw.add_argument("--exit-with-parent", action="store_true", help="stop when the process that started it ends")
     sw.set_defaults(func=cmd_sweep)
 
@@ -406,6 +408,9 @@ def build_parser() -> argparse.ArgumentParser:
     from gateway.cli_users import register as register_users
 
     register_users(sub)
+    from gateway.cli_periodic import register as register_periodic
+
+    register_periodic(sub)
     return p
 
 
