@@ -164,7 +164,7 @@ class Gateway:
     sftp: object
     worker: subprocess.Popen  # critical queues: erp, process, acks
     demo_erp: bool
-    extra_workers: list[subprocess.Popen] = field(default_factory=list)  # bulk; planning, notify
+    extra_workers: list[subprocess.Popen] = field(default_factory=list)  # bulk; planning, notify; periodic
     folder: object = None  # gateway.transports.folder.FolderWatcher
     as2: Runtime | None = None  # AS2 is served (resends run as periodic RQ jobs, gateway.periodic)
     supervisor: Supervisor | None = None  # restarts the workers and the embedded Redis
@@ -249,7 +249,7 @@ def start_all(settings: Settings | None = None) -> Gateway:
     # One supervised worker per group: the critical queues never wait behind a big document
     # being processed, a slow planning system or a webhook.
     names = {queues.CRITICAL_QUEUES: "worker-critical", queues.BULK_QUEUES: "worker-bulk",
-             queues.NON_CRITICAL_QUEUES: "worker-noncritical"}
+             queues.NON_CRITICAL_QUEUES: "worker-noncritical", queues.PERIODIC_QUEUES: "worker-periodic"}
     worker, *extra = [supervisor.watch(names[group], worker_for(group)) for group in queues.WORKER_GROUPS]
     return Gateway(settings, embedded, http, sftp, worker, demo_erp, extra, folder=folder, as2=as2,
                    supervisor=supervisor)

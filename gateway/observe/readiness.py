@@ -50,13 +50,13 @@ def _eviction(redis) -> str:
 def _workers(redis) -> str:
     from rq import Worker
 
-    from gateway.routing.queues import CRITICAL_QUEUES
+    from gateway.routing.queues import CRITICAL_QUEUES, PERIODIC_QUEUES
 
     workers = Worker.all(connection=redis)
     if not workers:
         return "error: no worker is registered with Redis; start `gateway worker`"
     served = {name for w in workers for name in w.queue_names()}
-    missing = [q for q in CRITICAL_QUEUES if q not in served]
+    missing = [q for q in CRITICAL_QUEUES + PERIODIC_QUEUES if q not in served]
     if missing:
         return f"error: no worker serves {', '.join(missing)} ({len(workers)} worker(s) registered)"
     return "ok"
