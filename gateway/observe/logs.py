@@ -3,8 +3,9 @@ person at a terminal, each record carrying the correlation context and its ``ext
 
 ``GATEWAY_LOG_FORMAT``: ``json`` or ``text``; unset, text when stderr is a terminal and
 JSON otherwise (a log shipper, systemd, a container). ``GATEWAY_LOG_LEVEL``: default
-``INFO`` for the gateway's own loggers in the long-running roles (``up``, ``web``, ``sftp``, ``worker``, ``sweep``,
-``folder``) and ``WARNING`` for one-shot commands, whose output is their answer.
+``INFO`` for the gateway's own loggers in the roles run alone (``web``, ``sftp``,
+``worker``, ``sweep``, ``folder``); ``WARNING`` for ``gateway up`` and the workers it
+starts, and for one-shot commands, whose output is their answer.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from gateway.config import ConfigError
 from gateway.observe.context import ContextFilter
 
 FORMATS = ("json", "text")
-SERVICE_ROLES = frozenset({"up", "web", "sftp", "worker", "sweep", "folder"})
+SERVICE_ROLES = frozenset({"web", "sftp", "worker", "sweep", "folder"})
 # Record attributes that are not ``extra=``: left out of the JSON, or renamed.
 _RENAMED = {"levelname": "level", "name": "logger", "process": "pid"}
 
@@ -38,7 +39,10 @@ def log_level(role: str, env: Mapping[str, str] | None = None) -> int:
     env = os.environ if env is None else env
     raw = (env.get("GATEWAY_LOG_LEVEL") or "").strip().upper()
     if not raw:
-        return logging.INFO if role in SERVICE_ROLES else logging.WARNING
+        # `gateway up` is a person's one-machine gateway: its banner, then only what needs
+        # attention, from it and from the workers it starts (GATEWAY_UP_CHILD).
+        quiet = role not in SERVICE_ROLES or env.get("GATEWAY_UP_CHILD")
+        return logging.WARNING if quiet else logging.INFO
     level = logging.getLevelName(raw)
     if not isinstance(level, int):
         raise ConfigError(f"GATEWAY_LOG_LEVEL={raw!r}: choose DEBUG, INFO, WARNING or ERROR")

@@ -44,7 +44,7 @@ def test_json_lines_carry_extra_fields_and_the_bound_context(restore_logging):
 
 def test_text_for_a_terminal_with_the_correlation_id(restore_logging):
     out = Tty()
-    assert configure("up", {}, out) == "text"
+    assert configure("web", {}, out) == "text"
     with bind(correlation_id="cor_9"):
         logging.getLogger("gateway.routing").info("delivery d1: delivered", extra={"adapter": "erp_http"})
     line = out.getvalue().strip()
@@ -54,6 +54,7 @@ def test_text_for_a_terminal_with_the_correlation_id(restore_logging):
 def test_defaults_and_refusals():
     assert log_format({}, io.StringIO()) == "json" and log_format({}, Tty()) == "text"
     assert log_level("worker", {}) == logging.INFO and log_level("validate", {}) == logging.WARNING
+    assert log_level("up", {}) == log_level("worker", {"GATEWAY_UP_CHILD": "1"}) == logging.WARNING
     assert log_level("web", {"GATEWAY_LOG_LEVEL": "debug"}) == logging.DEBUG
     with pytest.raises(ConfigError):
         log_format({"GATEWAY_LOG_FORMAT": "xml"})
