@@ -243,8 +243,10 @@ def start_all(settings: Settings | None = None) -> Gateway:
                GATEWAY_PARTNERS_DIR=str(settings.partners_dir), GATEWAY_UP_CHILD="1")
 
     def worker_for(queue_names: tuple[str, ...]):
+        # One periodic scheduler is enough on one machine: the periodic worker's.
+        alone = [] if queue_names == queues.PERIODIC_QUEUES else ["--no-sweeper"]
         return lambda: subprocess.Popen([sys.executable, "-m", "gateway", "worker", "--queues",
-                                         ",".join(queue_names)], env=env)
+                                         ",".join(queue_names), *alone], env=env)
 
     # One supervised worker per group: the critical queues never wait behind a big document
     # being processed, a slow planning system or a webhook.
