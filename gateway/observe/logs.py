@@ -100,6 +100,7 @@ def configure(role: str, env: Mapping[str, str] | None = None, stream=None) -> s
     level = log_level(role, env)
     # Our loggers (gateway.*) at the chosen level; libraries (alembic, werkzeug, paramiko,
     # rq) only say something when it is a warning, unless DEBUG was asked for.
-    logging.getLogger("gateway").setLevel(level)
-    root.setLevel(min(level, logging.WARNING) if level < logging.INFO else logging.WARNING)
+    # (at WARNING and above the root's level governs, so a test's caplog.set_level still works)
+    logging.getLogger("gateway").setLevel(level if level < logging.WARNING else logging.NOTSET)
+    root.setLevel(level if level < logging.INFO else max(level, logging.WARNING))
     return fmt
