@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import signal
 import sys
@@ -71,7 +70,7 @@ def _serve(gw, stop: threading.Event) -> int:
     if gw.as2 is not None:
         from gateway.transports.as2_profiles import directory
 
-        d = directory(gw.as2.rt)
+        d = directory(gw.as2)
         print(f"  AS2              http://{s.host}:{gw.http.port}/as2   as {d.config.as2_id}, certificate "
               f"{d.our_keys[0].info.fingerprint[:23]}... ({d.our_keys[0].path.with_suffix('.crt')})")
     if gw.folder is not None:
@@ -357,8 +356,10 @@ def build_parser() -> argparse.ArgumentParser:
     web = sub.add_parser("web", help="run the HTTP server alone")
     web.add_argument("--demo-erp", action="store_true", help="also serve the demo ERP receiver")
     web.set_defaults(func=cmd_web)
-    sw = sub.add_parser("sweep", help="re-queue work the database says is waiting")
-    sw.add_argument("--every", type=float, metavar="SECONDS", help="keep sweeping at this interval")
+    sw = sub.add_parser("sweep", help="re-queue work the database says is waiting (once), or run the periodic "
+                                      "scheduler (--every)")
+    sw.add_argument("--every", type=float, metavar="SECONDS",
+                    help="run the periodic-task scheduler, queueing the sweep at this interval")
     sw.add_argument("--exit-with-parent", action="store_true", help="stop when the process that started it ends")
     sw.set_defaults(func=cmd_sweep)
 
@@ -411,6 +412,9 @@ def build_parser() -> argparse.ArgumentParser:
     from gateway.cli_users import register as register_users
 
     register_users(sub)
+    from gateway.cli_periodic import register as register_periodic
+
+    register_periodic(sub)
     return p
 
 
@@ -418,13 +422,15 @@ EXIT_INTERRUPTED = 128 + signal.SIGINT  # what a shell reports for Ctrl-C
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return EXIT_USAGE if exc.code else EXIT_OK
     try:
+        from gateway.observe.logs import configure
+
+        configure(args.command)  # JSON or text (GATEWAY_LOG_FORMAT), each line with its correlation id
         code = args.func(args)
         sys.stdout.flush()  # a closed pipe shows here for output still buffered
         return code

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 
 from werkzeug.serving import make_server
 
+from gateway import periodic
 from gateway.bootstrap import Runtime, bootstrap
 from gateway.config import Settings, load_settings
+from gateway.periodic import Scheduler
 from gateway.routing import queues
 from gateway.routing.embedded_redis import EmbeddedRedis
 from gateway.store.migrate import upgrade
@@ -41,38 +43,13 @@ class HttpService:
         self.server.shutdown()
 
 
-class Sweeper:
-    """Runs :func:`gateway.routing.outbox.sweep` every ``interval`` seconds on a thread."""
+class Sweeper(Scheduler):
+    """This host's periodic scheduler (:mod:`gateway.periodic`): queues the sweeper, AS2
+    resends, async-MDN timeouts, overdue-ack and certificate checks as RQ jobs, each once
+    per interval whoever else ticks; ``interval`` is the sweep task's (seconds)."""
 
     def __init__(self, rt: Runtime, interval: float = 5.0):
-        self.rt, self.interval = rt, interval
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="sweeper", daemon=True)
-
-    def start(self) -> Sweeper:
-        self.thread.start()
-        return self
-
-    def _run(self) -> None:
-        from gateway.alerts.send import send_due_alerts
-        from gateway.flow.deadlines import check_flow_deadlines
-        from gateway.outbound.acks import check_overdue_acks
-        from gateway.outbound.send import send_unsent
-        from gateway.routing.outbox import sweep
-        from gateway.store.models import utcnow
-
-        while not self._stop.wait(self.interval):
-            try:
-                sweep(self.rt)
-                send_unsent(self.rt, utcnow())  # issue #13: until periodic tasks run on RQ
-                check_overdue_acks(self.rt, utcnow())
-                check_flow_deadlines(self.rt, utcnow())
-                send_due_alerts(self.rt, utcnow())
-            except Exception as exc:  # the database or Redis is away; try again next round
-                log.warning("sweeper: %s", exc)
-
-    def stop(self) -> None:
-        self._stop.set()
+        super().__init__(rt, task_list=periodic.tasks(sweep=interval))
 
 
 def check_maps() -> None:
@@ -127,14 +104,16 @@ def warm_x12_maps() -> None:
 
 def run_worker(rt: Runtime, *, burst: bool = False, sweep_interval: float = 5.0,
                queue_names: tuple[str, ...] | None = None, sweeper: bool = True, fork: bool = False) -> None:
-    """An RQ worker with the scheduler (for retries) and, unless ``burst``, a sweeper.
+    """An RQ worker with RQ's scheduler (for retries) and, unless ``burst``, the periodic
+    scheduler (:mod:`gateway.periodic`: sweeper, AS2 resends, ack and certificate checks,
+    queued as jobs on the ``periodic`` queue, once per interval however many workers run).
 
     By default jobs run in the worker process itself (RQ's SimpleWorker): a fork per job
     cost ~200 ms here, three jobs per document, while processing an 855 takes ~16 ms.
     ``fork=True`` (``gateway worker --fork``) isolates each job in a work horse instead,
     for very large documents whose memory should go back to the system after each job.
     Either way a killed worker loses nothing: its leases expire and the sweeper re-queues.
-    The sweeper runs as a separate process, never a thread of a forking parent (a lock
+    The scheduler runs as a separate process, never a thread of a forking parent (a lock
     such a thread held at the fork would stay held in the child).
 
     ``queue_names`` (default: all, in :data:`queues.QUEUE_ORDER`) are served strictly in
@@ -163,8 +142,10 @@ def run_worker(rt: Runtime, *, burst: bool = False, sweep_interval: float = 5.0,
                                          "--exit-with-parent"])
     preload(rt, names, schemas=fork)  # in-process jobs build an XSD once, on the first UBL document
     worker_class = Worker if fork else SimpleWorker
+    from gateway.observe.jobs import CorrelatedJob, CorrelatedQueue
+
     worker = worker_class([rt.queue(n) for n in names], connection=rt.redis, serializer=JSONSerializer,
-                          maintenance_interval=60)
+                          maintenance_interval=60, job_class=CorrelatedJob, queue_class=CorrelatedQueue)
     try:
         worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
     finally:
@@ -183,9 +164,9 @@ class Gateway:
     sftp: object
     worker: subprocess.Popen  # critical queues: erp, process, acks
     demo_erp: bool
-    extra_workers: list[subprocess.Popen] = field(default_factory=list)  # bulk; planning, notify
+    extra_workers: list[subprocess.Popen] = field(default_factory=list)  # bulk; planning, notify; periodic
     folder: object = None  # gateway.transports.folder.FolderWatcher
-    as2: object = None  # gateway.transports.as2_send.As2Resender
+    as2: Runtime | None = None  # AS2 is served (resends run as periodic RQ jobs, gateway.periodic)
     supervisor: Supervisor | None = None  # restarts the workers and the embedded Redis
 
     def supervise(self) -> None:
@@ -202,9 +183,8 @@ class Gateway:
     def stop(self) -> None:
         if self.supervisor is not None:
             self.supervisor.stop()  # nothing is restarted while we shut down
-        for part in (self.folder, self.as2):  # stop taking in work before the workers go
-            if part is not None:
-                part.stop()
+        if self.folder is not None:  # stop taking in work before the workers go
+            self.folder.stop()
         workers = self.workers()
         for w in workers:
             if w.poll() is None:
@@ -253,24 +233,25 @@ def start_all(settings: Settings | None = None) -> Gateway:
         settings = settings.with_overrides(erp_url=f"http://{settings.host}:{http.port}/demo/erp/events")
         rt.settings = settings
     sftp = SFTPService(rt).start()
-    from gateway.transports.as2_send import As2Resender
     from gateway.transports.folder import FolderWatcher
 
     directory(rt)  # refuse to start on a missing partner certificate; make our AS2 keys on first start
-    as2 = As2Resender(rt).start()
+    as2 = rt  # its resends and MDN timeouts are periodic tasks, run by the workers' schedulers
     folder = FolderWatcher(rt).start()
     env = dict(os.environ, GATEWAY_HOME=str(settings.home), DATABASE_URL=settings.database_url,
                REDIS_URL=settings.redis_url, GATEWAY_ERP_URL=settings.erp_url,
                GATEWAY_PARTNERS_DIR=str(settings.partners_dir), GATEWAY_UP_CHILD="1")
 
     def worker_for(queue_names: tuple[str, ...]):
+        # One periodic scheduler is enough on one machine: the periodic worker's.
+        alone = [] if queue_names == queues.PERIODIC_QUEUES else ["--no-sweeper"]
         return lambda: subprocess.Popen([sys.executable, "-m", "gateway", "worker", "--queues",
-                                         ",".join(queue_names)], env=env)
+                                         ",".join(queue_names), *alone], env=env)
 
     # One supervised worker per group: the critical queues never wait behind a big document
     # being processed, a slow planning system or a webhook.
     names = {queues.CRITICAL_QUEUES: "worker-critical", queues.BULK_QUEUES: "worker-bulk",
-             queues.NON_CRITICAL_QUEUES: "worker-noncritical"}
+             queues.NON_CRITICAL_QUEUES: "worker-noncritical", queues.PERIODIC_QUEUES: "worker-periodic"}
     worker, *extra = [supervisor.watch(names[group], worker_for(group)) for group in queues.WORKER_GROUPS]
     return Gateway(settings, embedded, http, sftp, worker, demo_erp, extra, folder=folder, as2=as2,
                    supervisor=supervisor)

@@ -227,10 +227,11 @@ class GatewayUp:
 def gateway_up_shape(text: str) -> list[str]:
     """What `gateway up` printed, without the values that differ per machine and run: the
     label of each endpoint line ("  SFTP   sftp -P ..." -> "SFTP") and the other lines up to
-    their first colon; log lines (a time stamp, then the level) are left out."""
+    their first colon; log lines (a time stamp, then the level; or one JSON object, the
+    log format when stderr is not a terminal) are left out."""
     shape = []
     for line in text.splitlines():
-        if not line.strip() or re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", line):
+        if not line.strip() or re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", line) or line.startswith('{"level": '):
             continue
         shape.append(re.split(r"\s{2,}", line.strip())[0] if line.startswith("  ") else line.split(":")[0])
     return shape

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from gateway import queue as jobs
 from gateway.bootstrap import Runtime
 from gateway.domain.status import DocumentStatus
+from gateway.observe.context import bind
 from gateway.routing import queues
 from gateway.store.models import Document, utcnow
 
@@ -70,7 +71,8 @@ def receive(rt: Runtime, data: bytes, *, channel: str, filename: str, partner_id
     )
     if not enqueue:
         return Receipt(document_id, correlation_id, sha, False)
-    enqueued = enqueue_processing(rt, document_id, len(data))
+    with bind(correlation_id=correlation_id, document_id=document_id):  # the job carries it on
+        enqueued = enqueue_processing(rt, document_id, len(data))
     if not enqueued:  # let the sweeper pick it up on its next pass instead of after a lease
         with rt.session() as s:
             s.get(Document, document_id).queued_at = None

@@ -16,18 +16,22 @@ from rq.serializers import JSONSerializer
 
 # Served in this order by every worker: critical ERP deliveries first, then document
 # processing and acks, then big documents, and only then the non-critical targets.
-QUEUE_ORDER = ("erp", "process", "acks", "bulk", "planning", "notify")
+# `periodic` carries the scheduled tasks (gateway.periodic: the sweeper, AS2 resends, ...).
+QUEUE_ORDER = ("erp", "process", "acks", "periodic", "bulk", "planning", "notify")
 CRITICAL_QUEUES = ("erp", "process", "acks")
+# Its own worker under `gateway up`: an AS2 resend to a partner that hangs until its
+# timeout must not hold the worker the ERP deliveries wait for (nor the sweeper wait behind them).
+PERIODIC_QUEUES = ("periodic",)
 # Documents above Settings.bulk_threshold_bytes: one may take minutes, so they have a
 # worker of their own and never hold the one that serves `process` (issue #10 item 10).
 BULK_QUEUES = ("bulk",)
 NON_CRITICAL_QUEUES = ("planning", "notify")
 # The workers `gateway up` starts, one per group: a slow job in one group never delays another.
-WORKER_GROUPS = (CRITICAL_QUEUES, BULK_QUEUES, NON_CRITICAL_QUEUES)
+WORKER_GROUPS = (CRITICAL_QUEUES, BULK_QUEUES, NON_CRITICAL_QUEUES, PERIODIC_QUEUES)
 # RQ's hard limit per job. Non-critical targets get a short one: a hung webhook must
 # give its worker back quickly (the adapter's own HTTP timeout is shorter still).
 # Processing jobs get one from the document's size (intake.receive.processing_timeout).
-JOB_TIMEOUT = {"erp": 600, "process": 600, "acks": 300, "bulk": 600, "planning": 60, "notify": 60}
+JOB_TIMEOUT = {"erp": 600, "process": 600, "acks": 300, "periodic": 900, "bulk": 600, "planning": 60, "notify": 60}
 _JOB_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
@@ -58,7 +62,11 @@ def check_eviction_policy(redis: Redis) -> None:
 
 
 def queue(name: str, redis: Redis) -> Queue:
-    return Queue(name, connection=redis, serializer=JSONSerializer, default_timeout=600)
+    """A queue whose jobs carry the correlation id bound when they are queued (gateway.observe.jobs)."""
+    from gateway.observe.jobs import CorrelatedJob, CorrelatedQueue
+
+    return CorrelatedQueue(name, connection=redis, serializer=JSONSerializer, default_timeout=600,
+                           job_class=CorrelatedJob)
 
 
 def job_id(*parts: str) -> str:

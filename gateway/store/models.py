@@ -20,7 +20,9 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
     false,
+    select,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -195,8 +197,22 @@ class DeliveryRecord(Base):
     # and when it was last dead-lettered. `attempts` restarts at 0 on a replay.
     replays: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     dead_lettered_at: Mapped[datetime | None]
+    # Revision 0093: the correlation id of the received file this delivery comes from.
+    correlation_id: Mapped[str | None] = mapped_column(String(40), index=True)
 
     event: Mapped[EventRecord] = relationship(back_populates="deliveries")
+
+
+@event.listens_for(DeliveryRecord, "before_insert")
+def _stamp_correlation_id(_mapper, connection, target: DeliveryRecord) -> None:
+    """Every outbox row names the received file it comes from: the id bound by the job that
+    records it, else that of its event's document (written earlier in the same flush)."""
+    if target.correlation_id is None:
+        from gateway.observe.context import correlation_id
+
+        target.correlation_id = correlation_id() or connection.execute(
+            select(Document.correlation_id).join(EventRecord, EventRecord.document_id == Document.id)
+            .where(EventRecord.event_id == target.event_id)).scalar()
 
 
 class SftpKey(Base):

@@ -4,15 +4,13 @@ backoff until the partner's MDN says ``processed``.
 ``send_to_partner`` is the one call the rest of the gateway uses: it picks the partner's
 channel (AS2 when its profile has a URL, else its SFTP ``/outbound`` folder). An AS2 send
 is recorded first (payload in the blob store, a row in ``as2_messages``), tried once at
-once, and then by the :class:`As2Resender` until it succeeds or runs out of attempts.
+once, and then by :func:`run_due` (the ``as2-resend`` periodic task, :mod:`gateway.periodic`) until it succeeds or runs out of attempts.
 A resend keeps its Message-ID, so the partner can recognise it as a duplicate.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 import uuid
 from datetime import timedelta
 from types import SimpleNamespace
@@ -213,33 +211,3 @@ def run_due(rt: Runtime, limit: int = 50) -> int:
         except Exception:
             log.exception("AS2 resend of row %s failed", row_id)
     return len(rows)
-
-
-class As2Resender:
-    """Runs :func:`run_due` every ``interval`` seconds on a thread (started by ``gateway up``)."""
-
-    def __init__(self, rt: Runtime, interval: float | None = None):
-        self.rt = rt
-        self.interval = interval or directory(rt).config.resend_interval
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="as2-resender", daemon=True)
-
-    def start(self) -> As2Resender:
-        self.thread.start()
-        return self
-
-    def _run(self) -> None:
-        from gateway.transports.cert_monitor import warn_expiring
-
-        next_check = 0.0
-        while not self._stop.wait(self.interval):
-            try:
-                if time.monotonic() >= next_check:  # certificate expiry: once a day in the log
-                    next_check = time.monotonic() + 86400
-                    warn_expiring(self.rt)
-                run_due(self.rt)
-            except Exception as exc:  # the database is away; next round
-                log.warning("as2 resender: %s", exc)
-
-    def stop(self) -> None:
-        self._stop.set()

@@ -30,6 +30,8 @@ SPEC = {
     "paths": {
         "/healthz": {"get": {"security": [], "summary": "database and Redis reachable",
                              "responses": {"200": {"description": "ok"}, "503": {"description": "degraded"}}}},
+        "/readyz": {"get": {"security": [], "summary": "ready to take work: database, Redis (noeviction), workers",
+                            "responses": {"200": {"description": "ready"}, "503": {"description": "not ready"}}}},
         "/metrics": {"get": {"security": [], "summary": "Prometheus metrics",
                              "responses": {"200": {"description": "text exposition format"}}}},
         "/api/v1/documents": {

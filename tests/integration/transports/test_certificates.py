@@ -33,10 +33,13 @@ def test_expiry_report_and_metrics_warn_30_days_ahead(tmp_path):
     assert {r["partner_id"] for r in warn_expiring(rt)} == {"soon", "gone"}
     viewer = {"Authorization": "Bearer " + create_token(rt, "prometheus", "viewer")}
     metrics = create_app(rt).test_client().get("/metrics", headers=viewer).get_data(as_text=True)
-    [line] = [ln for ln in metrics.splitlines() if ln.startswith('gateway_certificate_expiry_days{partner="soon"')]
-    assert line.startswith('gateway_certificate_expiry_days{partner="soon",kind="partner",file="cert0.pem"} ')
-    assert 19 < float(line.rsplit(" ", 1)[1]) < 21
-    assert "gateway_certificates_attention 2" in metrics
+    from prometheus_client.parser import text_string_to_metric_families
+
+    samples = {f.name: f.samples for f in text_string_to_metric_families(metrics)}
+    [soon_days] = [s for s in samples["gateway_certificate_expiry_days"] if s.labels["partner"] == "soon"]
+    assert soon_days.labels == {"partner": "soon", "kind": "partner", "file": "cert0.pem"}
+    assert 19 < soon_days.value < 21
+    assert [s.value for s in samples["gateway_certificates_attention"]] == [2]
 
 
 def test_metrics_never_name_partners_to_a_caller_without_a_token(tmp_path):
