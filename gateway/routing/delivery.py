@@ -202,12 +202,15 @@ def _write_verdict(s, rt: Runtime, claimed: Claimed, result: DeliveryResult) -> 
 def _after_verdict(rt: Runtime, claimed: Claimed, result: DeliveryResult, recorded) -> str:
     """After the verdict's commit: say what happened, and schedule the retry."""
     status, retry_in, ours = recorded
+    about = {"delivery_id": claimed.id, "adapter": claimed.adapter}  # fields of the JSON log line
     if not ours:
-        log.warning("delivery %s was finished by another attempt (%s); dropping %s", claimed.id, status, result.detail)
+        log.warning("delivery %s was finished by another attempt (%s); dropping %s", claimed.id, status, result.detail,
+                    extra=about)
     elif status == DeliveryStatus.DEAD_LETTERED:
-        log.warning("delivery %s dead-lettered after %d attempts: %s", claimed.id, claimed.attempts, result.detail)
+        log.warning("delivery %s dead-lettered after %d attempts: %s", claimed.id, claimed.attempts, result.detail,
+                    extra=about)
     else:
-        log.info("delivery %s: %s (%s)", claimed.id, status, result.detail)
+        log.info("delivery %s: %s (%s)", claimed.id, status, result.detail, extra=about)
     if retry_in is not None:
         from gateway.routing.outbox import enqueue_delivery
 

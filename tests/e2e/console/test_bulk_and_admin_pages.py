@@ -59,8 +59,9 @@ def sign_in(browser, site: str, username: str):
 def test_support_previews_then_replays_the_dead_letters_of_an_erp_outage(rt, site, browser, erp_receiver):
     create_user(rt, "sam", PASSWORD, "support")
     erp_receiver.script = [500] * 6  # the ERP is down: both documents' deliveries are dead-lettered
-    docs = [receive(rt, SAMPLE_855.read_bytes().replace(b"000000101", f"{n:09d}".encode()), channel="sftp",
-                    filename=f"855-{n}.edi", partner_id="demo").document_id for n in (401, 402)]
+    docs = [receive(rt, SAMPLE_855.read_bytes().replace(b"000000101", f"{n:09d}".encode())
+                    .replace(b"*4500012345*", f"*45000{n:05d}*".encode()),  # its own PO: nothing superseded
+                    channel="sftp", filename=f"855-{n}.edi", partner_id="demo").document_id for n in (401, 402)]
     drain(rt)
     page = sign_in(browser, site, "sam")
     page.click("text=Bulk actions")

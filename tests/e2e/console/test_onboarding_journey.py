@@ -63,7 +63,8 @@ def _from_globex(rt, control: str) -> str:
 
 def _item_numbers(rt, document_id: str) -> list:
     with rt.session() as s:
-        body = s.scalars(select(EventRecord).where(EventRecord.document_id == document_id)).one().body
+        body = s.scalars(select(EventRecord).where(  # the 855's own event, not a superseding one
+            EventRecord.document_id == document_id, EventRecord.type == "purchase_order.acknowledged")).one().body
     return [line.get("item_number") for line in body["payload"]["lines"]]
 
 

@@ -179,21 +179,17 @@ def test_the_daily_certificate_check_alerts_the_partners_contact_once(tmp_path, 
     assert smtp_server.to("as2@fine.example") == []
 
 
-def test_the_sweeper_sends_what_is_due(alerting, smtp_server):
-    import time
-
-    from gateway.roles import Sweeper
+def test_the_periodic_alerts_task_sends_what_is_due(alerting, smtp_server):
+    """Alerts go out from the periodic task ``alerts-send`` (an RQ job whoever schedules
+    it), run here as a worker runs it; once sent, a second run sends nothing more."""
+    from gateway.periodic import run, task_named
 
     rt = alerting
     receive(rt, BAD_855, channel="sftp", filename="bad.edi", partner_id="demo")
     drain(rt)
-    sweeper = Sweeper(rt, interval=0.2).start()
-    try:
-        deadline = time.monotonic() + 60  # a bound, not a speed check
-        while not smtp_server.to("edi@acme.example") and time.monotonic() < deadline:
-            time.sleep(0.1)
-    finally:
-        sweeper.stop()
+    assert run(rt, task_named("alerts-send")) == "ok"
+    assert len(smtp_server.to("edi@acme.example")) == 1
+    assert run(rt, task_named("alerts-send")) == "ok"
     assert len(smtp_server.to("edi@acme.example")) == 1
 
 

@@ -22,7 +22,7 @@ from gateway.store.models_users import DocumentResolution, SavedSearch
 from gateway.web.app import create_app
 
 # Routes anyone may call (no partner data behind them, or their own authentication).
-PUBLIC = {"static", "console_signin.signin", "health.healthz", "openapi.openapi", "as2.as2_receive",
+PUBLIC = {"static", "console_signin.signin", "health.healthz", "health.readyz", "openapi.openapi", "as2.as2_receive",
           "cxml.cxml_receive"}  # /cxml: the partner's shared secret authenticates it
 # Routes a partner may use, each kept to its own partner's data.
 PARTNER_MAY = {

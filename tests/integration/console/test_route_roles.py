@@ -136,6 +136,7 @@ RULES: dict[tuple[str, str], tuple[str, ...] | str] = {
     ("GET", "/api/v1/purchase-orders/outbound/<outbound_id>"): ALL,
     # no sign-in
     ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
     ("GET", "/metrics"): PUBLIC,
     ("GET", "/openapi.json"): PUBLIC,
     ("POST", "/as2"): PUBLIC,

@@ -29,7 +29,7 @@ def acks(rt) -> list[str]:
 
 
 def test_a_document_is_one_job_that_sends_its_ack_and_delivers_to_the_erp(rt, erp):
-    receive(rt, make_855(1), channel="sftp", filename="1.edi", partner_id="demo")
+    receive(rt, make_855(1, "PO-1"), channel="sftp", filename="1.edi", partner_id="demo")
     drain(rt)
     [job] = finished(rt, "process")
     assert job.func is jobs.process_document  # enqueued by reference, not by a dotted string
@@ -40,7 +40,7 @@ def test_a_document_is_one_job_that_sends_its_ack_and_delivers_to_the_erp(rt, er
 
 def test_the_erp_is_posted_on_one_kept_alive_connection(rt, erp):
     for n in range(1, 4):
-        receive(rt, make_855(n), channel="sftp", filename=f"{n}.edi", partner_id="demo")
+        receive(rt, make_855(n, f"PO-{n}"), channel="sftp", filename=f"{n}.edi", partner_id="demo")
     drain(rt)
     assert len(erp.posts) == 3
     assert len({p["peer"] for p in erp.posts}) == 1  # one TCP connection for all three
@@ -49,7 +49,7 @@ def test_the_erp_is_posted_on_one_kept_alive_connection(rt, erp):
 
 def test_deliveries_past_the_inline_limit_go_as_one_batch_job(rt, erp, monkeypatch):
     monkeypatch.setattr(dispatch, "INLINE_DELIVERIES", 1)
-    three = b"".join(make_855(n) for n in range(1, 4))  # three interchanges, three events, one file
+    three = b"".join(make_855(n, f"PO-{n}") for n in range(1, 4))  # three interchanges, three events, one file
     receive(rt, three, channel="sftp", filename="three.edi", partner_id="demo")
     drain(rt)
     [batch] = finished(rt, "erp")

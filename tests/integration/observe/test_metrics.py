@@ -16,7 +16,8 @@ SAMPLE_855 = SAMPLES / "855" / "855_004010_acme_accepted_with_changes.edi"
 def _855(n: int) -> bytes:
     icn = f"{n:09d}".encode()
     data = SAMPLE_855.read_bytes()
-    return data.replace(b"*000000101*", b"*" + icn + b"*", 1).replace(b"IEA*1*000000101", b"IEA*1*" + icn, 1)
+    data = data.replace(b"*000000101*", b"*" + icn + b"*", 1).replace(b"IEA*1*000000101", b"IEA*1*" + icn, 1)
+    return data.replace(b"*4500012345*", f"*45000{n:05d}*".encode(), 1)  # its own PO: no 855 supersedes another
 
 
 def scrape(rt, token: str | None) -> dict:
