@@ -161,7 +161,7 @@ class Bench:
 
         n, self.next = self.next, self.next + 1
         t0 = time.thread_time()
-        receipt = receive(self.rt, data or make_855(n), channel="sftp", filename=f"{n}.edi", partner_id="demo")
+        receipt = receive(self.rt, data or make_855(n, f"PO-{n}"), channel="sftp", filename=f"{n}.edi", partner_id="demo")
         self.cpu.intake += time.thread_time() - t0
         self.sent[f"{n:09d}"] = time.time()
         self.docs.append(receipt.document_id)
