@@ -95,7 +95,8 @@ class _LocalCxml(etree.Resolver):
         local = find_dtd(self.directory, match["dtd"], match["version"]) if match else None
         if local is None and (url or "").startswith("file:"):
             candidate = Path(unquote(urlparse(url).path)).resolve()
-            local = candidate if candidate.is_relative_to(self.directory) else None
+            # both sides resolved: a schema directory reached through a symlink still holds its own files
+            local = candidate if candidate.is_relative_to(self.directory.resolve()) else None
         if local is None:
             log.warning("refused to load %r while reading a DTD", (url or "")[:200])
             return self.resolve_string("", context)

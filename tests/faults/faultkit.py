@@ -287,12 +287,14 @@ def in_process_runtime(monkeypatch, env: dict[str, str]):
 def drain(rt, rounds: int = 30) -> None:
     """Run a burst worker until nothing is received or pending; between rounds, the
     sweeper re-queues what waits for a retry (as a long-running worker's would)."""
+    from support import DRAINED
+
     from gateway.roles import run_worker
     from gateway.routing.outbox import sweep
     from gateway.store.models import DeliveryRecord, Document
 
     for _ in range(rounds):
-        run_worker(rt, burst=True)
+        run_worker(rt, burst=True, queue_names=DRAINED)  # not ``periodic``: see support.DRAINED
         with rt.session() as s:
             pending = s.query(DeliveryRecord).filter(DeliveryRecord.status == "pending").count()
             received = s.query(Document).filter(Document.status == "received").count()
