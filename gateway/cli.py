@@ -42,8 +42,7 @@ def cmd_up(args) -> int:
     from gateway.roles import start_all
 
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C while starting, too: stop what is up, quietly
-        signal.signal(sig, lambda *_: stop.set())
+    _set_on_signals(stop)  # Ctrl-C while starting, too: stop what is up, quietly
     gw = start_all()
     try:
         return _serve(gw, stop)
@@ -194,10 +193,18 @@ def _check_redis(rt) -> None:
         check_eviction_policy(rt.redis)
 
 
+def _set_on_signals(stop: threading.Event) -> None:
+    """SIGINT/SIGTERM set ``stop``, from a short-lived thread: a handler runs in the main
+    thread between two bytecodes, possibly while that thread holds the Event's own lock
+    inside ``stop.wait()``, and ``stop.set()`` there would wait for that lock forever (a
+    scheduler left running after its worker died hung exactly so, ticking on)."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: threading.Thread(target=stop.set, daemon=True).start())
+
+
 def _wait_for_signal() -> None:
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    _set_on_signals(stop)
     stop.wait()
 
 
@@ -326,8 +333,7 @@ def cmd_sweep(args) -> int:
     if args.exit_with_parent:  # started by a worker: a kill -9 of the worker must not orphan us
         parent = os.getppid()
         stop = threading.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
+        _set_on_signals(stop)
         while not stop.wait(1) and os.getppid() == parent:
             pass
     else:

@@ -189,3 +189,33 @@ def test_settings_join_the_recorded_redis_only_when_it_answers(tmp_path, redis_u
     assert settings.with_running_redis().redis_url == redis_url
     explicit = load_settings({"GATEWAY_HOME": str(tmp_path), "REDIS_URL": "redis://elsewhere:6379/0"})
     assert explicit.with_running_redis().redis_url == "redis://elsewhere:6379/0"  # REDIS_URL wins
+
+
+def test_a_stop_signal_never_waits_for_the_lock_of_the_event_it_sets():
+    """A signal handler runs in the main thread, possibly while that thread holds the
+    Event's lock inside ``stop.wait()``: setting the Event there would wait forever (a
+    `gateway sweep --exit-with-parent` whose worker died hung so, its scheduler ticking on).
+    The handler is called here while the Event's lock is held, as in that moment."""
+    import signal
+    import threading
+
+    from gateway.cli import _set_on_signals
+
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    stop = threading.Event()
+    try:
+        _set_on_signals(stop)
+        handler = signal.getsignal(signal.SIGTERM)
+        returned = threading.Event()
+
+        def inside_wait():
+            with stop._cond:  # what stop.wait() holds between its checks
+                handler(signal.SIGTERM, None)
+                returned.set()
+
+        threading.Thread(target=inside_wait, daemon=True).start()
+        assert returned.wait(10), "the handler waited for the lock its own thread holds"
+        assert stop.wait(10)
+    finally:
+        for sig, old in before.items():
+            signal.signal(sig, old)
