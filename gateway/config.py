@@ -7,6 +7,7 @@ validated, so that a bad value fails at start-up with the variable named.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -28,7 +29,8 @@ def _port(env: dict[str, str], name: str, default: int) -> int:
     return port
 
 
-def _positive(env: dict[str, str], name: str, default: float) -> float:
+def positive_setting(env: Mapping[str, str], name: str, default: float) -> float:
+    """A setting that must be a number greater than zero; a ConfigError naming it otherwise."""
     raw = env.get(name, str(default))
     try:
         value = float(raw)
@@ -134,13 +136,13 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         sftp_port=_port(env, "GATEWAY_SFTP_PORT", 2222),
         http_port=_port(env, "GATEWAY_HTTP_PORT", 8080),
         erp_url=env.get("GATEWAY_ERP_URL") or None,
-        erp_timeout=_positive(env, "GATEWAY_ERP_TIMEOUT", 30.0),
-        delivery_max_attempts=int(_positive(env, "GATEWAY_DELIVERY_MAX_ATTEMPTS", 8)),
-        delivery_backoff_seconds=_positive(env, "GATEWAY_DELIVERY_BACKOFF", 2.0),
-        lease_seconds=_positive(env, "GATEWAY_LEASE_SECONDS", 120.0),
-        max_document_bytes=int(_positive(env, "GATEWAY_MAX_DOCUMENT_BYTES", 50 * 1024 * 1024)),
-        duplicate_window_days=_positive(env, "GATEWAY_DUPLICATE_WINDOW_DAYS", 90.0),
-        max_request_bytes=int(_positive(env, "GATEWAY_MAX_REQUEST_BYTES", 55 * 1024 * 1024)),
+        erp_timeout=positive_setting(env, "GATEWAY_ERP_TIMEOUT", 30.0),
+        delivery_max_attempts=int(positive_setting(env, "GATEWAY_DELIVERY_MAX_ATTEMPTS", 8)),
+        delivery_backoff_seconds=positive_setting(env, "GATEWAY_DELIVERY_BACKOFF", 2.0),
+        lease_seconds=positive_setting(env, "GATEWAY_LEASE_SECONDS", 120.0),
+        max_document_bytes=int(positive_setting(env, "GATEWAY_MAX_DOCUMENT_BYTES", 50 * 1024 * 1024)),
+        duplicate_window_days=positive_setting(env, "GATEWAY_DUPLICATE_WINDOW_DAYS", 90.0),
+        max_request_bytes=int(positive_setting(env, "GATEWAY_MAX_REQUEST_BYTES", 55 * 1024 * 1024)),
         metrics_access=_choice(env, "GATEWAY_METRICS_ACCESS", METRICS_ACCESS, "token"),
-        bulk_threshold_bytes=int(_positive(env, "GATEWAY_BULK_THRESHOLD_BYTES", 256 * 1024)),
+        bulk_threshold_bytes=int(positive_setting(env, "GATEWAY_BULK_THRESHOLD_BYTES", 256 * 1024)),
     )

@@ -17,7 +17,7 @@ from email.errors import HeaderParseError
 from email.headerregistry import Address
 from urllib.parse import unquote, urlsplit
 
-from gateway.config import ConfigError
+from gateway.config import ConfigError, positive_setting
 
 
 @dataclass(frozen=True)
@@ -56,17 +56,6 @@ def parse_smtp_url(url: str) -> SmtpServer:
                       unquote(parts.password) if parts.password else None)
 
 
-def _number(env, name: str, default: float) -> float:
-    raw = env.get(name, str(default))
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a number") from None
-    if value <= 0:
-        raise ConfigError(f"{name}={raw!r} must be greater than zero")
-    return value
-
-
 def alert_settings(settings, env=None) -> AlertSettings:
     """The alert settings beside the gateway's ``settings`` (for the default console URL)."""
     env = os.environ if env is None else env
@@ -77,5 +66,5 @@ def alert_settings(settings, env=None) -> AlertSettings:
         raise ConfigError(f"GATEWAY_ALERT_FROM={sender!r} is not an e-mail address") from None
     smtp = parse_smtp_url(env["GATEWAY_SMTP_URL"]) if env.get("GATEWAY_SMTP_URL") else None
     console = (env.get("GATEWAY_CONSOLE_URL") or f"http://{settings.host}:{settings.http_port}").rstrip("/")
-    return AlertSettings(smtp, sender, console, int(_number(env, "GATEWAY_ALERT_MAX_ATTEMPTS", 10)),
-                         _number(env, "GATEWAY_ALERT_BACKOFF", 30.0))
+    return AlertSettings(smtp, sender, console, int(positive_setting(env, "GATEWAY_ALERT_MAX_ATTEMPTS", 10)),
+                         positive_setting(env, "GATEWAY_ALERT_BACKOFF", 30.0))

@@ -19,7 +19,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from gateway.flow import alerts
 from gateway.flow.match import match_invoice
 from gateway.flow.models import PO_NUMBER_CHARS, FlowStep, LineQuantity, PurchaseOrderFlow
-from gateway.flow.state import refresh, statuses
+from gateway.flow.rules import FlowFacts
+from gateway.flow.state import facts_of, refresh, statuses
 from gateway.flow.steps import QUANTITY_KINDS, StepFact, steps_of
 from gateway.store.models import Document, EventRecord, utcnow
 from gateway.store.models_delivery import PurchaseOrder
@@ -72,7 +73,8 @@ def _record_step(rt, s, doc: Document, body: dict, partner_id: str, fact: StepFa
     if fact.step == "order" and fact.requested_date:
         flow.requested_date = fact.requested_date.isoformat()
     flow.updated_at = now  # the queries below see the new step (autoflush)
-    derived = _alerts(rt, s, flow, fact.step, now, doc)
+    facts = facts_of(flow, s)  # read once for this step: its alerts, then its next due time
+    derived = _alerts(rt, s, flow, fact.step, now, doc, facts)
     if fact.step == "invoice":
         derived += _match_once(s, flow, body)
     elif fact.step == "ship_notice":  # a late ASN: invoices that agreed before are compared again
@@ -81,7 +83,7 @@ def _record_step(rt, s, doc: Document, body: dict, partner_id: str, fact: StepFa
             invoice = s.get(EventRecord, row.event_id)
             if invoice is not None:
                 derived += _match_once(s, flow, invoice.body, row)
-    refresh(rt, flow, s)
+    refresh(rt, flow, facts=facts)
     return derived
 
 
@@ -119,10 +121,10 @@ def _new_flow(s, partner_id: str, po_number: str, now) -> PurchaseOrderFlow:
         return flow_for(s, partner_id, po_number)
 
 
-def _alerts(rt, s, flow: PurchaseOrderFlow, step: str, now, doc: Document) -> list[dict]:
+def _alerts(rt, s, flow: PurchaseOrderFlow, step: str, now, doc: Document, facts: FlowFacts) -> list[dict]:
     if not _known(s, flow):
         return []
-    status = next((st for st in statuses(rt, flow, now, s) if st.step == step), None)
+    status = next((st for st in statuses(rt, flow, now, facts=facts) if st.step == step), None)
     out = []
     if status is not None and status.out_of_order:
         out.append(alerts.raise_alert(s, flow, status, "out_of_order", now, doc))

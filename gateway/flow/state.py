@@ -19,7 +19,7 @@ def facts_of(flow: PurchaseOrderFlow, s=None) -> FlowFacts:
     """The flow's facts: from its loaded steps, or (``s`` given) from the database in two
     small queries, so recording one more step of a PO with thousands never loads them all."""
     facts = FlowFacts(requested_date=date.fromisoformat(flow.requested_date) if flow.requested_date else None)
-    facts.flagged_overdue = {a.step: a.raised_at for a in flow.alerts if a.kind == "overdue"}
+    facts.flagged_overdue = _flagged(flow)
     if s is not None:
         for step, first, count in s.execute(select(FlowStep.step, func.min(FlowStep.at), func.count(FlowStep.id))
                                             .where(FlowStep.flow_id == flow.id).group_by(FlowStep.step)):
@@ -38,10 +38,17 @@ def facts_of(flow: PurchaseOrderFlow, s=None) -> FlowFacts:
     return facts
 
 
-def statuses(rt, flow: PurchaseOrderFlow, now: datetime, s=None) -> list[StepStatus]:
-    return evaluate(flow_rules(rt, flow.partner_id), facts_of(flow, s), now)
+def _flagged(flow: PurchaseOrderFlow) -> dict:
+    return {a.step: a.raised_at for a in flow.alerts if a.kind == "overdue"}
 
 
-def refresh(rt, flow: PurchaseOrderFlow, s=None) -> None:
-    """Recompute when the deadline check must look at this flow again."""
-    flow.next_due_at = next_due(flow_rules(rt, flow.partner_id), facts_of(flow, s))
+def statuses(rt, flow: PurchaseOrderFlow, now: datetime, s=None, facts: FlowFacts | None = None) -> list[StepStatus]:
+    return evaluate(flow_rules(rt, flow.partner_id), facts or facts_of(flow, s), now)
+
+
+def refresh(rt, flow: PurchaseOrderFlow, s=None, facts: FlowFacts | None = None) -> None:
+    """Recompute when the deadline check must look at this flow again. ``facts`` read
+    earlier in the same step are reused, with the alerts raised since."""
+    if facts is not None:
+        facts.flagged_overdue = _flagged(flow)
+    flow.next_due_at = next_due(flow_rules(rt, flow.partner_id), facts or facts_of(flow, s))

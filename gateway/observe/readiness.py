@@ -15,8 +15,8 @@ from __future__ import annotations
 from sqlalchemy import text
 
 
-def readiness(rt) -> tuple[bool, dict[str, str]]:
-    """``(ready, checks)``: ready when every check is ``ok`` (or could not be made, said so)."""
+def dependency_checks(rt) -> dict[str, str]:
+    """``database`` and ``redis``: ``ok``, or the error's kind (for /healthz and /readyz)."""
     checks: dict[str, str] = {}
     try:
         with rt.session() as s:
@@ -29,6 +29,13 @@ def readiness(rt) -> tuple[bool, dict[str, str]]:
         checks["redis"] = "ok"
     except Exception as exc:
         checks["redis"] = f"error: {type(exc).__name__}"
+    return checks
+
+
+def readiness(rt) -> tuple[bool, dict[str, str]]:
+    """``(ready, checks)``: ready when every check is ``ok`` (or could not be made, said so)."""
+    checks = dependency_checks(rt)
+    if checks["redis"] != "ok":
         checks["redis_eviction"] = checks["workers"] = "error: Redis is not answering"
         return False, checks
     checks["redis_eviction"] = _eviction(rt.redis)

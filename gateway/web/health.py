@@ -13,7 +13,6 @@ answers 404.
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from sqlalchemy import text
 
 from gateway.web.auth import authenticate
 
@@ -26,20 +25,11 @@ def _rt():
 
 @bp.get("/healthz")
 def healthz():
-    rt = _rt()
-    checks = {}
-    try:
-        with rt.session() as s:
-            s.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception as exc:
-        checks["database"] = f"error: {type(exc).__name__}"
-    try:
-        rt.redis.ping()
-        checks["redis"] = "ok"
-    except Exception as exc:
-        checks["redis"] = f"error: {type(exc).__name__}"
+    from gateway.observe.readiness import dependency_checks
     from gateway.transports.as2_profiles import as2_status
+
+    rt = _rt()
+    checks = dependency_checks(rt)
 
     checks["as2"] = as2_status(rt)
     body = {"checks": checks}
