@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from gateway.acks.numbers import take_numbers
 from gateway.acks.report import GroupReport, SetReport
 from gateway.acks.writer import Party, SegmentWriter, group_header, isa_segment
 from gateway.x12.model import Delimiters
@@ -83,18 +84,19 @@ def build_functional_ack(kind: str, reports: list[GroupReport], *, delimiters: D
                          now: datetime) -> tuple[str, int]:
     """A whole ISA..IEA interchange holding one 997 or 999 group per report.
 
-    Returns (X12 text, our interchange control number). ``control_numbers.next(name)``
-    supplies our ISA13 ("interchange"), GS06 ("group") and ST02 ("transaction").
+    Returns (X12 text, our interchange control number). ``control_numbers`` supplies our
+    ISA13 ("interchange"), GS06 ("group") and ST02 ("transaction"), all in one go
+    (:func:`~gateway.processing.control_numbers.take_numbers`).
     """
     if kind not in ("997", "999"):
         raise ValueError(f"kind must be 997 or 999, not {kind!r}")
-    icn = control_numbers.next("interchange")
+    numbers = take_numbers(control_numbers, {"interchange": 1, "group": len(reports), "transaction": len(reports)})
+    icn = numbers["interchange"][0]
     w = SegmentWriter(delimiters)
     isa_segment(w, sender=sender, receiver=receiver, version="00401" if kind == "997" else "00501",
                 icn=icn, usage=usage, now=now)
-    for r in reports:
-        _group_segments(w, kind, r, gcn=control_numbers.next("group"),
-                        tcn=control_numbers.next("transaction"), now=now)
+    for r, gcn, tcn in zip(reports, numbers.get("group", []), numbers.get("transaction", []), strict=True):
+        _group_segments(w, kind, r, gcn=gcn, tcn=tcn, now=now)
     w.add("IEA", str(len(reports)), f"{icn:09d}")
     return w.text(), icn
 

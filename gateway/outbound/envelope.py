@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from gateway.acks.numbers import take_numbers
 from gateway.acks.writer import STANDARD, Party, SegmentWriter, isa_segment
 from gateway.domain.partner import PartnerProfile
 
@@ -31,7 +32,8 @@ def envelope(partner: PartnerProfile, segments: list[tuple[str, list[str]]], *, 
              functional_id: str, control_numbers, now: datetime, usage: str = "P") -> Enveloped:
     """One interchange holding one group holding one set, from us to ``partner``."""
     _check_values(segments)
-    icn, gcn, tcn = (control_numbers.next(n) for n in ("interchange", "group", "transaction"))
+    numbers = take_numbers(control_numbers, {"interchange": 1, "group": 1, "transaction": 1})
+    icn, gcn, tcn = (numbers[n][0] for n in ("interchange", "group", "transaction"))
     w = SegmentWriter(STANDARD)
     us, them = partner.our_x12, partner.x12
     isa_segment(w, sender=Party(us.qualifier, us.id), receiver=Party(them.qualifier, them.id),
