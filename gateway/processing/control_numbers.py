@@ -58,7 +58,7 @@ class DatabaseControlNumbers:
             # Lock the rows in LOCK_ORDER first: the order a sequence of next() calls takes.
             order = case({n: i for i, n in enumerate(names)}, value=ControlNumber.name)
             locked = (select(ControlNumber.name).where(ControlNumber.name.in_(names))
-                      .order_by(order).with_for_update().cte("locked"))
+                      .order_by(order).with_for_update().cte("locked").prefix_with("MATERIALIZED"))
             stmt = stmt.where(ControlNumber.name == locked.c.name)
         else:  # SQLite: one writer at a time, the whole database is the lock
             stmt = stmt.where(ControlNumber.name.in_(names))
