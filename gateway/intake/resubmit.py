@@ -59,6 +59,10 @@ def unified_diff(before: bytes, after: bytes, name: str) -> str:
     return diff if len(diff) <= MAX_DIFF else diff[:MAX_DIFF] + "\n... (diff cut here)\n"
 
 
+#: The channel of support's corrected copies: only such a document has a Resubmission row.
+CORRECTION_CHANNEL = "console"
+
+
 def originals_of(s, document_id: str, limit: int = 50) -> list[str]:
     """The documents ``document_id`` corrects, nearest first (empty when it is no resubmission)."""
     chain, current = [], document_id
@@ -144,7 +148,7 @@ def resubmit(rt: Runtime, original_id: str, fix: Correction) -> Receipt | Awaiti
 def _make_copy(s, original: Document, sha: str, size: int, diff: str, fix: Correction) -> tuple[str, str]:
     """The new document, its link to the original and the original's resolution, in ``s``."""
     document_id, now = new_id("doc"), utcnow()
-    s.add(Document(id=document_id, partner_id=original.partner_id, channel="console",
+    s.add(Document(id=document_id, partner_id=original.partner_id, channel=CORRECTION_CHANNEL,
                    filename=original.filename[:230] + " (corrected)", sha256=sha, size=size,
                    status=DocumentStatus.RECEIVED, correlation_id=original.correlation_id, received_at=now,
                    queued_at=now, errors=[]))

@@ -41,29 +41,28 @@ log = logging.getLogger("gateway.processing")
 STREAM_ABOVE = 8 * 1024 * 1024
 
 
-def claim(rt: Runtime, document_id: str) -> bool:
+def claim(rt: Runtime, document_id: str) -> Document | None:
     """Take the document for this worker, for as long as its job may run (a big file
-    must not look abandoned to the sweeper while it is still being read)."""
+    must not look abandoned to the sweeper while it is still being read). Committed on
+    its own, so a crash counts as an attempt; returns the row as claimed (detached), which
+    the processing transaction takes on without reading it again."""
     now = utcnow()
     with rt.session() as s:
-        taken = s.execute(
+        doc = s.execute(
             update(Document)
             .where(Document.id == document_id, Document.status == DocumentStatus.RECEIVED,
                    Document.process_attempts < MAX_PROCESS_ATTEMPTS,
                    or_(Document.lease_until.is_(None), Document.lease_until < now))
             .values(lease_until=now + timedelta(seconds=rt.settings.lease_seconds),
                     process_attempts=Document.process_attempts + 1)
-            .returning(Document.size).execution_options(synchronize_session=False)
-        ).first()
-        if taken is None:
-            return False
+            .returning(Document).execution_options(synchronize_session=False)
+        ).scalar()
+        if doc is None:
+            return None
         # small files: seconds of work, fast recovery after a crash; the `bulk` queue's: minutes
-        if (taken.size or 0) > rt.settings.bulk_threshold_bytes:
-            s.execute(update(Document).where(Document.id == document_id)
-                      .values(lease_until=now + timedelta(seconds=max(rt.settings.lease_seconds,
-                                                                      processing_timeout(taken.size) + 60)))
-                      .execution_options(synchronize_session=False))
-        return True
+        if (doc.size or 0) > rt.settings.bulk_threshold_bytes:
+            doc.lease_until = now + timedelta(seconds=max(rt.settings.lease_seconds, processing_timeout(doc.size) + 60))
+        return doc
 
 
 Dispatch = Callable[[Runtime, list[tuple[str, str]], list[int]], None]
@@ -80,17 +79,18 @@ def process(rt: Runtime, document_id: str, dispatch: Dispatch = relay) -> str:
     error kept; the sweeper tries again after the lease, up to MAX_PROCESS_ATTEMPTS, and
     then it ends ``failed`` (gateway.processing.failure). Running out of time ends it
     ``failed`` at once: the same bytes would only run out of time again."""
-    if not claim(rt, document_id):
+    claimed = claim(rt, document_id)
+    if claimed is None:
         return "skipped"
     try:
         try:
-            status, deliveries, ack_ids = _process(rt, document_id)
+            status, deliveries, ack_ids = _process(rt, claimed)
         except IntegrityError:
             # Another worker committed the same interchange a moment ago (the same file
             # sent twice at once). Nothing of ours was committed: run again, and this
             # time find it a duplicate.
             log.info("document %s raced another with the same interchange; processing again", document_id)
-            status, deliveries, ack_ids = _process(rt, document_id)
+            status, deliveries, ack_ids = _process(rt, claimed)
     except JobTimeoutException as exc:
         # The same bytes would run out of time again: no retry holding a worker for as
         # long again; the document ends here, with an answer to the partner.
@@ -123,10 +123,10 @@ def _record_crash(rt: Runtime, document_id: str, exc: Exception) -> int:
         return 0
 
 
-def _process(rt: Runtime, document_id: str) -> tuple[str, list[tuple[str, str]], list[int]]:
-    started = utcnow()
+def _process(rt: Runtime, claimed: Document) -> tuple[str, list[tuple[str, str]], list[int]]:
+    started, document_id = utcnow(), claimed.id
     with rt.session() as s:
-        doc = s.get(Document, document_id)
+        doc = s.merge(claimed, load=False)  # as the claim returned it: no second read
         outcomes = _outcomes(rt, s, doc)
         doc.processed_at, doc.lease_until = utcnow(), None
         status = doc.status

@@ -16,7 +16,7 @@ from sqlalchemy import and_, or_, select
 from gateway.bootstrap import Runtime
 from gateway.domain.partner import PartnerProfile, find_by_sender
 from gateway.domain.status import AckStatus, DeliveryStatus, DocumentStatus, TransactionStatus
-from gateway.intake.resubmit import originals_of
+from gateway.intake.resubmit import CORRECTION_CHANNEL, originals_of
 from gateway.processing.control_numbers import DatabaseControlNumbers
 from gateway.routing.routes import Route, routes_for
 from gateway.store.models import (
@@ -66,7 +66,8 @@ def process_interchange(rt: Runtime, s, doc: Document, result, index: int, data:
         doc.partner_id = partner.id
 
     extra: list[Finding] = []
-    earlier = _earlier_uses(rt, s, doc, ic, partner)
+    with s.no_autoflush:  # other documents' rows only: the document's own changes go in the next flush
+        earlier = _earlier_uses(rt, s, doc, ic, partner)
     same = next((r for r in earlier if r.sha256 == sha), None)
     if same is not None:
         return _duplicate(s, doc, ic, index, same)
@@ -117,6 +118,8 @@ def _earlier_uses(rt: Runtime, s, doc: Document, ic: Interchange, partner: Partn
     """Interchanges from this sender with the same ISA13, oldest first. Control numbers
     wrap around: only one seen within the duplicate window counts."""
     since = utcnow() - timedelta(days=rt.settings.duplicate_window_days)
+    # Only support's corrected copies have originals (one SELECT per link saved for the rest).
+    originals = originals_of(s, doc.id) if doc.channel == CORRECTION_CHANNEL else []
     return list(s.scalars(
         select(InterchangeRecord).join(Document, Document.id == InterchangeRecord.document_id).where(
             InterchangeRecord.partner_id == partner.id,
@@ -124,7 +127,7 @@ def _earlier_uses(rt: Runtime, s, doc: Document, ic: Interchange, partner: Partn
             InterchangeRecord.control_number == ic.control_number,
             InterchangeRecord.document_id != doc.id,
             # Support's corrected copy keeps the ISA13 of the document it corrects: not a duplicate of it.
-            InterchangeRecord.document_id.notin_(originals_of(s, doc.id)),
+            InterchangeRecord.document_id.notin_(originals),
             InterchangeRecord.status != DocumentStatus.DUPLICATE,
             Document.received_at >= since,
         ).order_by(InterchangeRecord.id)
@@ -270,6 +273,7 @@ def record_event(rt: Runtime, s, doc: Document, body: dict) -> list[DeliveryReco
     """
     from gateway.events.compensation import reference_of
     from gateway.flow.record import record_flow
+    from gateway.observe.context import correlation_id
     from gateway.routing.compensation import compensating_events
     from gateway.routing.derived import derived_events, remember_purchase_order
     from gateway.routing.versions import record_renderings, takes_as_recorded
@@ -294,7 +298,7 @@ def record_event(rt: Runtime, s, doc: Document, body: dict) -> list[DeliveryReco
             continue
         d = DeliveryRecord(id=f"{body['event_id']}-{route.adapter}", event_id=body["event_id"], adapter=route.adapter,
                            queue=route.queue, status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now,
-                           queued_at=now, replays=0)
+                           queued_at=now, replays=0, correlation_id=correlation_id() or doc.correlation_id)
         s.add(d)
         deliveries.append(d)
     deliveries.extend(record_renderings(s, doc, body, routes))  # other schema versions routes ask for
