@@ -42,6 +42,7 @@ def translate_x12(
     *,
     partner_maps_dir: Path | None = None,
     base_dir: Path = BASE_MAPS_DIR,
+    maps: MapSet | None = None,
 ) -> list[dict]:
     """Translate every mapped transaction set of ``interchange`` into canonical events.
 
@@ -49,9 +50,10 @@ def translate_x12(
     None for base maps only. Raises :class:`TranslationError` (which field, which
     transaction set, which segment) when a document lacks a required business field,
     and its :class:`~gateway.mapping.accounting.TranslationIncomplete` when the event
-    would not carry every line of the set.
+    would not carry every line of the set. ``maps``: the map set already looked up for
+    ``partner_maps_dir`` (a caller translating many sets checks the map files once).
     """
-    maps = cached_maps(partner_maps_dir, base_dir)
+    maps = maps or cached_maps(partner_maps_dir, base_dir)
     events = []
     for group in interchange.groups:
         for ts in group.transactions:

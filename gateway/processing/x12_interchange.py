@@ -54,6 +54,7 @@ class InterchangeOutcome:
 
 def process_interchange(rt: Runtime, s, doc: Document, result, index: int, data: bytes | BinaryIO) -> InterchangeOutcome:
     ic = result.interchanges[index]
+    _interchange_map_sets.clear()  # map files are checked afresh for each interchange
     if isinstance(data, bytes | bytearray):
         sha = hashlib.sha256(data[ic.start:ic.end or len(data)]).hexdigest()
     else:  # a large blob, streamed: hash the interchange's byte range
@@ -253,14 +254,34 @@ def _process_set(rt, s, doc, result, index, ic, group, ts, partner, envelope_err
 
 def translate_set(rt, doc, ic, group, ts, partner: PartnerProfile) -> list[dict]:
     from gateway.mapping import SourceContext, translate_x12
-    from gateway.mapping.fingerprint import x12_map_version
+    from gateway.mapping.fingerprint import map_version
 
+    maps = _interchange_maps(partner)
+    spec = maps.select(ts.set_id, group.version)
     # Recorded before translating: a set the map refuses names the version that refused it.
-    doc.map_version = x12_map_version(partner.maps_dir, ts.set_id, group.version) or doc.map_version
+    doc.map_version = (map_version(spec) if spec is not None else None) or doc.map_version
     single = replace(ic, groups=[replace(group, transactions=[ts])])
     context = SourceContext(partner_id=partner.id, document_id=doc.id, received_at=doc.received_at,
                             correlation_id=doc.correlation_id)
-    return translate_x12(single, context, partner_maps_dir=partner.maps_dir)
+    return translate_x12(single, context, partner_maps_dir=partner.maps_dir, maps=maps)
+
+
+#: partner maps dir -> its map set, for the interchange being processed (emptied as each starts)
+_interchange_map_sets: dict[str, object] = {}
+
+
+def _interchange_maps(partner: PartnerProfile):
+    """The partner's map set as it was when the interchange's first set was translated:
+    the map files are checked for changes once per interchange, not twice per set (a
+    10,000-set interchange looked them up 20,000 times), and every set of one interchange
+    is translated by the same maps. A reprocess after a map fix starts afresh."""
+    from gateway.mapping.translator import cached_maps
+
+    key = str(partner.maps_dir)
+    maps = _interchange_map_sets.get(key)
+    if maps is None:
+        maps = _interchange_map_sets[key] = cached_maps(partner.maps_dir)
+    return maps
 
 
 def record_event(rt: Runtime, s, doc: Document, body: dict) -> list[DeliveryRecord]:
