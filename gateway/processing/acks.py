@@ -3,9 +3,11 @@ profile has an AS2 URL, else its SFTP ``/outbound`` folder).
 
 The processing job sends a document's acks right after its commit (:func:`send_all`):
 one read of the acks with their document's partner and whether they are support's
-corrected copy, then the files, then one UPDATE marking them, all in one transaction as
-a single ack's job (:func:`send`) has always done. These are Core statements: the ORM's
-unit of work cost more CPU than the rest of an ack's send together.
+corrected copy, then the files, then one UPDATE marking them; an ack's own job
+(:func:`send`) is the same with one id. These are Core statements in autocommit: the
+ORM's unit of work cost more CPU than the rest of an ack's send, and the read takes no
+lock a transaction around it would keep (a file is written again under the same name
+whenever an ack is sent twice).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy import bindparam, select, update
 
 from gateway.bootstrap import Runtime
 from gateway.domain.status import AckStatus
+from gateway.store.db import autocommit
 from gateway.store.models import AckRecord, Document, utcnow
 from gateway.store.models_users import Resubmission
 from gateway.transports.as2_send import send_to_partner
@@ -53,12 +56,11 @@ def send_all(rt: Runtime, ack_ids: list[int],
 
     An ack whose partner channel raises is handed to ``failed`` (its own job retries it)
     and the others still go; without ``failed`` the exception propagates and none is
-    marked. Any database error propagates too, and then none is marked either: a file
-    already written is written again, under the same name, by the ack's retry."""
+    marked. Any database error propagates too: an ack not marked is sent again, under
+    the same file name, by its retry."""
     outcomes: dict[int, str] = {}
     marks: list[dict] = []
-    with rt.session() as s:
-        connection = s.connection()
+    with autocommit(rt.settings.database_url) as connection:
         for row in connection.execute(_READ, {"ack_ids": list(ack_ids)}):
             if row.status == AckStatus.SENT:
                 outcomes[row.id] = "already sent"
