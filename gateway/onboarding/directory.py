@@ -25,6 +25,7 @@ from gateway.mapping.loader import BASE_MAPS_DIR, map_files
 from gateway.onboarding.file_maps import current_file_maps, import_file_maps
 from gateway.onboarding.map_checks import file_document_type
 from gateway.onboarding.materialize import write_tree
+from gateway.store.db import autocommit
 from gateway.store.models_onboarding import (
     ActiveMap,
     MapVersion,
@@ -34,6 +35,8 @@ from gateway.store.models_onboarding import (
 )
 
 log = logging.getLogger("gateway.onboarding")
+
+_GENERATION = select(OnboardingGeneration.__table__.c.value).where(OnboardingGeneration.__table__.c.id == 1)
 
 
 @dataclass
@@ -64,9 +67,9 @@ def _state(rt) -> _State:
 def refresh(rt) -> None:
     """Bring ``rt.partners`` up to date with the database, if its generation moved."""
     state = _state(rt)
-    try:
-        with rt.session() as s:
-            generation = s.scalar(select(OnboardingGeneration.value).where(OnboardingGeneration.id == 1))
+    try:  # one statement, so no transaction around it (no BEGIN and COMMIT round trips)
+        with autocommit(rt.settings.database_url) as connection:
+            generation = connection.execute(_GENERATION).scalar()
     except SQLAlchemyError:  # a database not yet upgraded: the files are all there is
         return
     if generation is None or generation == state.generation:

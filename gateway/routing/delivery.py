@@ -13,6 +13,9 @@ the last error and answer kept, and stays so until someone replays it.
 Cost per attempt: two short transactions (claim with the event read; the verdict as one
 guarded UPDATE) and one POST on a kept-alive connection: each process keeps one adapter
 instance (and so one HTTP session) per configured adapter until routes.yaml changes.
+Both are single Core statements built once, on the tables, with the attempt's values as
+bind parameters, each run in autocommit (a transaction of one statement needs no BEGIN
+and COMMIT round trips); only a dead letter's verdict is a transaction with its alert.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from gateway.adapters.base import DeliveryResult, Outcome
 from gateway.adapters.registry import adapter_class
@@ -32,9 +35,26 @@ from gateway.alerts.record import record_alert
 from gateway.bootstrap import Runtime
 from gateway.domain.status import DeliveryStatus
 from gateway.routing.routes import AdapterSpec, RetryPolicy, adapter_spec
+from gateway.store.db import autocommit
 from gateway.store.models import DeliveryRecord, EventRecord, utcnow
 
 log = logging.getLogger("gateway.routing")
+
+_deliveries = DeliveryRecord.__table__
+_events = EventRecord.__table__
+
+#: The lease: an UPDATE that only a pending, unleased row matches (see :func:`_claim_in`).
+_CLAIM = (update(_deliveries)
+          .where(_deliveries.c.id == bindparam("delivery_id"), _deliveries.c.status == DeliveryStatus.PENDING,
+                 or_(_deliveries.c.lease_until.is_(None), _deliveries.c.lease_until < bindparam("now")))
+          .values(lease_until=bindparam("lease_to"), attempts=_deliveries.c.attempts + 1)
+          .returning(_deliveries.c.adapter, _deliveries.c.queue, _deliveries.c.attempts, _deliveries.c.event_id))
+_CLAIM_WITH_EVENT = (_CLAIM.where(_deliveries.c.event_id == _events.c.event_id)
+                     .returning(_events.c.partner_id, _events.c.body))
+_EVENT = select(_events.c.body, _events.c.partner_id).where(_events.c.event_id == bindparam("event_id"))
+#: The verdict: SET from the parameters' column names, on a row still pending only.
+_VERDICT = update(_deliveries).where(_deliveries.c.id == bindparam("delivery_id"),
+                                     _deliveries.c.status == DeliveryStatus.PENDING)
 
 
 def backoff(settings, attempts: int) -> timedelta:
@@ -60,40 +80,25 @@ def claim(rt: Runtime, delivery_id: str) -> bool:
 
 
 def _claim(rt: Runtime, delivery_id: str) -> Claimed | None:
-    with rt.session() as s:
-        return _claim_in(s, rt, delivery_id)
+    with autocommit(rt.settings.database_url) as connection:
+        return _claim_in(connection, rt, delivery_id)
 
 
-def _claim_in(s, rt: Runtime, delivery_id: str) -> Claimed | None:
+def _claim_in(connection, rt: Runtime, delivery_id: str) -> Claimed | None:
     """Take the lease with an UPDATE that only a pending, unleased row matches (so two
     workers can never both win it), returning the event's body: in the same statement on
-    PostgreSQL (UPDATE ... FROM events); SQLite cannot return a joined table's columns,
-    so there the event is a second SELECT in the same transaction."""
+    PostgreSQL (UPDATE ... FROM events), a transaction of its own; SQLite cannot return a
+    joined table's columns, so there the event is a second SELECT (an event never changes)."""
     now = utcnow()
-    joined = s.get_bind().dialect.name == "postgresql"
-    claim = (
-        update(DeliveryRecord)
-        .where(
-            DeliveryRecord.id == delivery_id,
-            DeliveryRecord.status == DeliveryStatus.PENDING,
-            or_(DeliveryRecord.lease_until.is_(None), DeliveryRecord.lease_until < now),
-        )
-        .values(lease_until=now + timedelta(seconds=rt.settings.lease_seconds),
-                attempts=DeliveryRecord.attempts + 1)
-        .returning(DeliveryRecord.adapter, DeliveryRecord.queue, DeliveryRecord.attempts, DeliveryRecord.event_id)
-        .execution_options(synchronize_session=False)
-    )
-    if joined:
-        claim = claim.where(DeliveryRecord.event_id == EventRecord.event_id).returning(
-            EventRecord.partner_id, EventRecord.body)
-    row = s.execute(claim).first()
+    joined = connection.dialect.name == "postgresql"
+    row = connection.execute(_CLAIM_WITH_EVENT if joined else _CLAIM, {
+        "delivery_id": delivery_id, "now": now, "lease_to": now + timedelta(seconds=rt.settings.lease_seconds)}).first()
     if row is None:
         return None
     if joined:
         partner_id, body = row.partner_id, row.body
     else:
-        body, partner_id = s.execute(select(EventRecord.body, EventRecord.partner_id)
-                                     .where(EventRecord.event_id == row.event_id)).one()
+        body, partner_id = connection.execute(_EVENT, {"event_id": row.event_id}).one()
     return Claimed(delivery_id, row.adapter, row.queue, row.attempts, partner_id, body)
 
 
@@ -105,16 +110,20 @@ _adapters: dict[tuple[int, str, str | None], tuple[AdapterSpec, object]] = {}
 def adapter_for(rt: Runtime, name: str, partner_id: str | None):
     """The adapter called ``name``, kept per process so its HTTP connections are reused;
     rebuilt when routes.yaml (or the environment it reads) changes."""
+    return _spec_and_adapter(rt, name, partner_id)[1]
+
+
+def _spec_and_adapter(rt: Runtime, name: str, partner_id: str | None) -> tuple[AdapterSpec, object]:
+    """The adapter with the spec it was built from (whose retry policy judges the attempt)."""
     spec = adapter_spec(name, rt.settings, partner_id)
     key = (os.getpid(), name, partner_id)
     cached = _adapters.get(key)
     if cached is not None and cached[0] is spec:
-        return cached[1]
+        return cached
     if not spec.configured:
         raise LookupError(f"adapter {name!r} is not configured: {', '.join(spec.missing)} has no value")
-    adapter = adapter_class(spec.type).from_options(spec.options)
-    _adapters[key] = (spec, adapter)
-    return adapter
+    _adapters[key] = (spec, adapter_class(spec.type).from_options(spec.options))
+    return _adapters[key]
 
 
 def attempt(rt: Runtime, delivery_id: str) -> str:
@@ -136,12 +145,15 @@ def attempt_many(rt: Runtime, delivery_ids: list[str]) -> dict[str, int]:
         if claimed is None:
             counts["skipped"] += 1
             continue
+        policy = None  # the retry policy of the spec the adapter was built from (routes.yaml is read once)
         try:
-            result = adapter_for(rt, claimed.adapter, claimed.partner_id).deliver(claimed.event)
+            spec, adapter = _spec_and_adapter(rt, claimed.adapter, claimed.partner_id)
+            policy = spec.retry
+            result = adapter.deliver(claimed.event)
         except Exception as exc:  # a bug or misconfiguration: recorded and retried, never a dangling lease
             log.exception("adapter %s failed on %s", claimed.adapter, delivery_id)
             result = DeliveryResult(Outcome.RETRY, f"{type(exc).__name__}: {exc}")
-        counts[_record(rt, claimed, result)] += 1
+        counts[_record(rt, claimed, result, policy)] += 1
     return dict(counts)
 
 
@@ -162,15 +174,24 @@ def record_result(rt: Runtime, delivery_id: str, result: DeliveryResult) -> str:
     return _record(rt, Claimed(delivery_id, row.adapter, row.queue, row.attempts, row.partner_id, {}), result)
 
 
-def _record(rt: Runtime, claimed: Claimed, result: DeliveryResult) -> str:
-    with rt.session() as s:
-        recorded = _write_verdict(s, rt, claimed, result)
+def _record(rt: Runtime, claimed: Claimed, result: DeliveryResult, policy: RetryPolicy | None = None) -> str:
+    values, retry_in = _verdict(rt, claimed, result, policy)
+    if values.get("status") == DeliveryStatus.DEAD_LETTERED:
+        with rt.session() as s:
+            recorded = _write_verdict(s.connection(), claimed, values, retry_in)
+            if recorded[2]:  # the alert is committed with the dead letter, or not at all
+                d = s.get(DeliveryRecord, claimed.id)
+                record_alert(rt, s, alert_messages.dead_letter(d, d.event))
+    else:  # one UPDATE: a transaction of its own
+        with autocommit(rt.settings.database_url) as connection:
+            recorded = _write_verdict(connection, claimed, values, retry_in)
     return _after_verdict(rt, claimed, result, recorded)
 
 
-def _verdict(rt: Runtime, claimed: Claimed, result: DeliveryResult) -> tuple[dict, timedelta | None]:
+def _verdict(rt: Runtime, claimed: Claimed, result: DeliveryResult,
+             policy: RetryPolicy | None = None) -> tuple[dict, timedelta | None]:
     now = utcnow()
-    policy = _policy(rt, claimed.adapter, claimed.partner_id)
+    policy = policy or _policy(rt, claimed.adapter, claimed.partner_id)
     values = dict(response_status=result.status_code, response_body=result.response_body, lease_until=None)
     retry_in = None
     if result.outcome is Outcome.DELIVERED:
@@ -183,19 +204,15 @@ def _verdict(rt: Runtime, claimed: Claimed, result: DeliveryResult) -> tuple[dic
     return values, retry_in
 
 
-def _write_verdict(s, rt: Runtime, claimed: Claimed, result: DeliveryResult) -> tuple[str, timedelta | None, bool]:
+def _write_verdict(connection, claimed: Claimed, values: dict,
+                   retry_in: timedelta | None) -> tuple[str, timedelta | None, bool]:
     """The verdict as one UPDATE that only matches a row still pending: if our lease
     lapsed and another attempt already finished it, its verdict stands. Returns (status
     afterwards, retry delay, whether ours was written)."""
-    values, retry_in = _verdict(rt, claimed, result)
-    done = s.execute(update(DeliveryRecord)
-                     .where(DeliveryRecord.id == claimed.id, DeliveryRecord.status == DeliveryStatus.PENDING)
-                     .values(**values).execution_options(synchronize_session=False))
+    done = connection.execute(_VERDICT, {"delivery_id": claimed.id, **values})
     if done.rowcount != 1:
-        return s.scalar(select(DeliveryRecord.status).where(DeliveryRecord.id == claimed.id)), None, False
-    if values.get("status") == DeliveryStatus.DEAD_LETTERED:
-        d = s.get(DeliveryRecord, claimed.id)
-        record_alert(rt, s, alert_messages.dead_letter(d, d.event))  # with the dead letter, or not at all
+        status = connection.execute(select(_deliveries.c.status).where(_deliveries.c.id == claimed.id)).scalar()
+        return status, None, False
     return values.get("status", DeliveryStatus.PENDING), retry_in, True
 
 

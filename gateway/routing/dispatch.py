@@ -30,7 +30,7 @@ INLINE_DELIVERIES = 20
 
 
 def dispatch(rt: Runtime, deliveries: list[tuple[str, str]], ack_ids: list[int]) -> None:
-    from gateway.processing.acks import send
+    from gateway.processing.acks import send_all
     from gateway.routing.delivery import attempt_many
 
     inline = [d for d in deliveries if d[1] in INLINE_QUEUES][:INLINE_DELIVERIES]
@@ -40,9 +40,18 @@ def dispatch(rt: Runtime, deliveries: list[tuple[str, str]], ack_ids: list[int])
             attempt_many(rt, [delivery_id for delivery_id, _queue in inline])
         except Exception:  # the database went away mid-way: the sweeper queues what is still pending
             log.exception("delivering in the processing job failed; the sweeper will queue what is left")
-    for ack_id in ack_ids:
-        try:
-            send(rt, ack_id)
-        except Exception as exc:  # a partner channel failing: its own job retries it
-            log.warning("ack %s could not be sent in the processing job (%s); queued", ack_id, exc)
-            enqueue_ack(rt, ack_id)
+    if not ack_ids:
+        return
+    queued: set[int] = set()
+
+    def queue_ack(ack_id: int, exc: Exception) -> None:
+        log.warning("ack %s could not be sent in the processing job (%s); queued", ack_id, exc)
+        enqueue_ack(rt, ack_id)
+        queued.add(ack_id)
+
+    try:
+        send_all(rt, ack_ids, failed=queue_ack)  # a partner channel failing: that ack's own job retries it
+    except Exception as exc:  # the database: none was marked sent, each ack's own job sends it again
+        for ack_id in ack_ids:
+            if ack_id not in queued:
+                queue_ack(ack_id, exc)

@@ -2,16 +2,23 @@
 
 SQLite gets WAL and a busy timeout so the SFTP server, the web app and workers can
 share one file; PostgreSQL is used as configured by ``DATABASE_URL``.
+
+A pooled PostgreSQL connection is checked on checkout without a round trip (see
+:func:`_server_still_there`), and :func:`autocommit` runs a statement that is its own
+transaction without BEGIN and COMMIT: a worker's job is a few one-statement
+transactions, and each round trip costs CPU in the worker, libpq and PostgreSQL.
 """
 
 from __future__ import annotations
 
 import os
+import select
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import Session, sessionmaker
 
 _lock = threading.Lock()
@@ -35,7 +42,33 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    engine = create_engine(url, pool_size=5, max_overflow=10)
+    event.listen(engine, "checkout", lambda dbapi_connection, _record, _proxy:
+                 _server_still_there(engine.dialect, dbapi_connection))
+    return engine
+
+
+def _server_still_there(dialect, dbapi_connection) -> None:
+    """What ``pool_pre_ping`` is for (a restarted or cut-off PostgreSQL leaves dead
+    connections in the pool), without its ``SELECT 1`` round trip on every checkout.
+
+    An idle connection's socket has nothing to read unless the server spoke: a server
+    that shut down, terminated the backend or went away sent its goodbye (an error
+    message, FIN or RST), and that makes the socket readable. Only then is the ping
+    sent; if it fails, the pool throws away every connection made before now and gives
+    this checkout a new one, exactly as a failed pre-ping does."""
+    try:
+        poller = select.poll()
+        poller.register(dbapi_connection.fileno(), select.POLLIN)
+        quiet = not poller.poll(0)
+    except Exception:  # a closed connection has no socket to look at
+        quiet = False
+    if quiet:
+        return
+    try:
+        dialect.do_ping(dbapi_connection)
+    except Exception as exc:
+        raise InvalidatePoolError(f"the connection was closed by the server: {exc}") from exc
 
 
 def sessions(url: str) -> sessionmaker:
@@ -65,6 +98,14 @@ def session_scope(url: str) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def autocommit(url: str) -> Iterator[Connection]:
+    """A pooled connection on which each statement commits on its own: for a transaction
+    of one statement (a lease, a verdict) it saves the BEGIN and COMMIT round trips."""
+    with engine_for(url).connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        yield connection
 
 
 def dispose_all() -> None:
