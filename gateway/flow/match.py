@@ -35,13 +35,14 @@ def _line(row: LineQuantity, quantity_key: str = "quantity") -> dict:
             quantity_key: row.quantity, "unit_price": row.unit_price}
 
 
-def ordered_lines(s, flow: PurchaseOrderFlow) -> list[dict]:
-    """The PO's lines: from our latest 850 for it, else from a PO the ERP registered."""
+def ordered_lines(s, flow: PurchaseOrderFlow, orders=None) -> list[dict]:
+    """The PO's lines: from our latest 850 for it, else from a PO the ERP registered
+    (``orders``: the POs read for the event being recorded, when there is one)."""
     rows = _rows(s, flow, "ordered")
     if rows:
         latest = rows[-1].event_id  # a changed PO sent again: its latest lines count
         return [_line(r) for r in rows if r.event_id == latest]
-    po = s.get(PurchaseOrder, flow.po_number)
+    po = orders.get(flow.po_number) if orders is not None else s.get(PurchaseOrder, flow.po_number)
     if po is not None and po.partner_id in (None, flow.partner_id):
         return list(po.payload.get("lines") or [])
     return []
@@ -76,9 +77,9 @@ def _times(quantity: str | None, n: int) -> str | None:
         return quantity
 
 
-def match_invoice(s, flow: PurchaseOrderFlow, invoice_event: dict) -> list[dict]:
+def match_invoice(s, flow: PurchaseOrderFlow, invoice_event: dict, orders=None) -> list[dict]:
     """``invoice.discrepancy`` events for one invoice of ``flow`` (none when all agree)."""
-    po = {"po_number": flow.po_number, "lines": ordered_lines(s, flow)}
+    po = {"po_number": flow.po_number, "lines": ordered_lines(s, flow, orders)}
     asns = shipments(s, flow)
     if not po["lines"] and not asns:
         return []  # nothing to compare with
