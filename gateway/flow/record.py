@@ -14,6 +14,7 @@ import logging
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from gateway.flow import alerts
@@ -35,9 +36,12 @@ def _text(value, size: int) -> str | None:
 def flow_for(s, partner_id: str, po_number: str) -> PurchaseOrderFlow | None:
     """The PO's flow, locked until the transaction ends (PostgreSQL; SQLite has one writer
     at a time anyway): an 810 and an 856 of one PO processed side by side take turns, so
-    the later one sees the other's quantities and the three-way match misses neither."""
-    return s.scalar(select(PurchaseOrderFlow).where(PurchaseOrderFlow.partner_id == partner_id,
-                                                    PurchaseOrderFlow.po_number == po_number).with_for_update())
+    the later one sees the other's quantities and the three-way match misses neither.
+    Its alerts come in the same statement (a flow has a few at most): the step reads them."""
+    return s.scalars(select(PurchaseOrderFlow).where(PurchaseOrderFlow.partner_id == partner_id,
+                                                     PurchaseOrderFlow.po_number == po_number)
+                     .options(joinedload(PurchaseOrderFlow.alerts))
+                     .with_for_update(of=PurchaseOrderFlow)).unique().one_or_none()
 
 
 def record_flow(rt, s, doc: Document, body: dict, orders: KnownOrders | None = None) -> list[dict]:
@@ -69,13 +73,14 @@ def _record_step(rt, s, doc: Document, body: dict, partner_id: str, fact: StepFa
     if step_id is None:
         return []  # a replay: recorded the first time
     kind = QUANTITY_KINDS.get(fact.step)
-    if kind and fact.lines:
+    lines = [{"line_number": _text(line["line_number"], 40), "buyer_part": _text(line["buyer_part"], 80),
+              "vendor_part": _text(line["vendor_part"], 80), "quantity": _text(line["quantity"], 40),
+              "unit_price": _text(line["unit_price"], 40)} for line in (fact.lines if kind else [])]
+    if lines:
         s.execute(insert(LineQuantity.__table__), [
-            {"flow_id": flow.id, "kind": kind, "event_id": body["event_id"], "ordinal": ordinal,
-             "reference": reference, "line_number": _text(line["line_number"], 40),
-             "buyer_part": _text(line["buyer_part"], 80), "vendor_part": _text(line["vendor_part"], 80),
-             "quantity": _text(line["quantity"], 40), "unit_price": _text(line["unit_price"], 40),
-             "uom": _text(line["uom"], 16)} for ordinal, line in enumerate(fact.lines)])
+            {**line, "flow_id": flow.id, "kind": kind, "event_id": body["event_id"], "ordinal": ordinal,
+             "reference": reference, "uom": _text(fact.lines[ordinal]["uom"], 16)}
+            for ordinal, line in enumerate(lines)])
     if fact.step == "order" and fact.requested_date:
         flow.requested_date = fact.requested_date.isoformat()
     flow.updated_at = now
@@ -84,7 +89,8 @@ def _record_step(rt, s, doc: Document, body: dict, partner_id: str, fact: StepFa
     facts = first_step_facts(flow, fact.step, doc.received_at, reference) if made else facts_of(flow, s)
     derived = _alerts(rt, s, flow, fact.step, now, doc, facts, orders)
     if fact.step == "invoice":
-        events, detail = _match_once(s, flow, body, {}, orders)
+        events = match_invoice(s, flow, body, orders, facts, invoiced=lines)
+        detail = _matched({}, events)
         s.execute(update(FlowStep.__table__).where(FlowStep.__table__.c.id == step_id).values(detail=detail))
         derived += events
     elif fact.step == "ship_notice" and facts.count.get("invoice"):
@@ -93,7 +99,8 @@ def _record_step(rt, s, doc: Document, body: dict, partner_id: str, fact: StepFa
         for row in [r for r in invoices if not r.detail.get("discrepancies")]:
             invoice = s.get(EventRecord, row.event_id)
             if invoice is not None:
-                events, row.detail = _match_once(s, flow, invoice.body, row.detail, orders)
+                events = match_invoice(s, flow, invoice.body, orders)
+                row.detail = _matched(row.detail, events)
                 derived += events
     refresh(rt, flow, facts=facts)
     return derived
@@ -167,8 +174,6 @@ def _alerts(rt, s, flow: PurchaseOrderFlow, step: str, now, doc: Document, facts
     return [e for e in out if e is not None]
 
 
-def _match_once(s, flow: PurchaseOrderFlow, invoice_event: dict, detail: dict,
-                orders: KnownOrders) -> tuple[list[dict], dict]:
-    """The invoice's discrepancy events, and its step's ``detail`` saying it was matched."""
-    events = match_invoice(s, flow, invoice_event, orders)
-    return events, {**detail, "matched_at": utcnow().isoformat(), "discrepancies": len(events)}
+def _matched(detail: dict, events: list[dict]) -> dict:
+    """An invoice step's ``detail`` once matched: when, and how many discrepancies."""
+    return {**detail, "matched_at": utcnow().isoformat(), "discrepancies": len(events)}
