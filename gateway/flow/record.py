@@ -83,7 +83,6 @@ def _record_step(rt, s, doc: Document, body: dict, partner_id: str, fact: StepFa
             for ordinal, line in enumerate(lines)])
     if fact.step == "order" and fact.requested_date:
         flow.requested_date = fact.requested_date.isoformat()
-    flow.updated_at = now
     # read once for this step: its alerts, then its next due time; a flow made just now
     # has this step only, and no alerts
     facts = first_step_facts(flow, fact.step, doc.received_at, reference) if made else facts_of(flow, s)
@@ -102,6 +101,9 @@ def _record_step(rt, s, doc: Document, body: dict, partner_id: str, fact: StepFa
                 events = match_invoice(s, flow, invoice.body, orders)
                 row.detail = _matched(row.detail, events)
                 derived += events
+    # set last, so the flow's row is updated once, with its next due time, when the
+    # transaction flushes (set before the queries above, autoflush wrote it, then again)
+    flow.updated_at = now
     refresh(rt, flow, facts=facts)
     return derived
 
