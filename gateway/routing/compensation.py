@@ -14,7 +14,7 @@ import logging
 
 from sqlalchemy import select, text, union_all
 
-from gateway.events.compensation import compensating_event, lookup
+from gateway.events.compensation import Lookup, compensating_event, lookup
 from gateway.store.models import EventRecord
 
 log = logging.getLogger("gateway.routing")
@@ -49,7 +49,7 @@ def compensating_events(s, body: dict, recorded_before: bool = False) -> list[di
     return [event]
 
 
-def _earlier(s, body: dict, found, cutoff) -> dict[str, list]:
+def _earlier(s, body: dict, found: Lookup, cutoff) -> dict[str, list]:
     """The earlier events of the same partner and reference per type, oldest first: the
     ``LOOKBACK`` newest of ``found.type`` and (``found.once``) of its compensating type,
     of the same kind of data (test or production) as ``body``.
