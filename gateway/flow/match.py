@@ -35,13 +35,15 @@ def _line(row: LineQuantity, quantity_key: str = "quantity") -> dict:
             quantity_key: row.quantity, "unit_price": row.unit_price}
 
 
-def ordered_lines(s, flow: PurchaseOrderFlow) -> list[dict]:
-    """The PO's lines: from our latest 850 for it, else from a PO the ERP registered."""
-    rows = _rows(s, flow, "ordered")
+def ordered_lines(s, flow: PurchaseOrderFlow, orders=None, sent: bool = True) -> list[dict]:
+    """The PO's lines: from our latest 850 for it, else from a PO the ERP registered
+    (``orders``: the POs read for the event being recorded, when there is one; ``sent``
+    False: the flow has no 850 step, so no lines of ours to read)."""
+    rows = _rows(s, flow, "ordered") if sent else []
     if rows:
         latest = rows[-1].event_id  # a changed PO sent again: its latest lines count
         return [_line(r) for r in rows if r.event_id == latest]
-    po = s.get(PurchaseOrder, flow.po_number)
+    po = orders.get(flow.po_number) if orders is not None else s.get(PurchaseOrder, flow.po_number)
     if po is not None and po.partner_id in (None, flow.partner_id):
         return list(po.payload.get("lines") or [])
     return []
@@ -76,13 +78,20 @@ def _times(quantity: str | None, n: int) -> str | None:
         return quantity
 
 
-def match_invoice(s, flow: PurchaseOrderFlow, invoice_event: dict) -> list[dict]:
-    """``invoice.discrepancy`` events for one invoice of ``flow`` (none when all agree)."""
-    po = {"po_number": flow.po_number, "lines": ordered_lines(s, flow)}
-    asns = shipments(s, flow)
+def match_invoice(s, flow: PurchaseOrderFlow, invoice_event: dict, orders=None, facts=None,
+                  invoiced: list[dict] | None = None) -> list[dict]:
+    """``invoice.discrepancy`` events for one invoice of ``flow`` (none when all agree).
+
+    Called as the invoice is recorded, ``facts`` (the flow's, read for that step) say
+    whether there is an 850 or an ASN whose lines to read at all, and ``invoiced`` are the
+    invoice's lines as just stored: neither is read back."""
+    sent = facts is None or "order" in facts.first
+    po = {"po_number": flow.po_number, "lines": ordered_lines(s, flow, orders, sent)}
+    asns = shipments(s, flow) if facts is None or "ship_notice" in facts.first else []
     if not po["lines"] and not asns:
         return []  # nothing to compare with
-    invoice = {"invoice_number": invoice_event["payload"]["invoice_number"],
-               "lines": [_line(r) for r in _rows(s, flow, "invoiced", invoice_event["event_id"])]}
+    if invoiced is None:
+        invoiced = [_line(r) for r in _rows(s, flow, "invoiced", invoice_event["event_id"])]
+    invoice = {"invoice_number": invoice_event["payload"]["invoice_number"], "lines": invoiced}
     found = invoice_discrepancies(po, asns, invoice)
     return derive_events(invoice_event, EVENT, found) if found else []

@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from gateway.flow import alerts
 from gateway.flow.match import match_invoice
 from gateway.flow.models import PO_NUMBER_CHARS, FlowStep, LineQuantity, PurchaseOrderFlow
 from gateway.flow.rules import FlowFacts
-from gateway.flow.state import facts_of, refresh, statuses
+from gateway.flow.state import facts_of, first_step_facts, refresh, statuses
 from gateway.flow.steps import QUANTITY_KINDS, StepFact, steps_of
+from gateway.routing.derived import KnownOrders
 from gateway.store.models import Document, EventRecord, utcnow
-from gateway.store.models_delivery import PurchaseOrder
 
 log = logging.getLogger("gateway.flow")
 
@@ -35,61 +36,95 @@ def _text(value, size: int) -> str | None:
 def flow_for(s, partner_id: str, po_number: str) -> PurchaseOrderFlow | None:
     """The PO's flow, locked until the transaction ends (PostgreSQL; SQLite has one writer
     at a time anyway): an 810 and an 856 of one PO processed side by side take turns, so
-    the later one sees the other's quantities and the three-way match misses neither."""
-    return s.scalar(select(PurchaseOrderFlow).where(PurchaseOrderFlow.partner_id == partner_id,
-                                                    PurchaseOrderFlow.po_number == po_number).with_for_update())
+    the later one sees the other's quantities and the three-way match misses neither.
+    Its alerts come in the same statement (a flow has a few at most): the step reads them."""
+    return s.scalars(select(PurchaseOrderFlow).where(PurchaseOrderFlow.partner_id == partner_id,
+                                                     PurchaseOrderFlow.po_number == po_number)
+                     .options(joinedload(PurchaseOrderFlow.alerts))
+                     .with_for_update(of=PurchaseOrderFlow)).unique().one_or_none()
 
 
-def record_flow(rt, s, doc: Document, body: dict) -> list[dict]:
-    """Add ``body``'s flow steps; returns derived events (discrepancies, alerts) to record."""
+def record_flow(rt, s, doc: Document, body: dict, orders: KnownOrders | None = None) -> list[dict]:
+    """Add ``body``'s flow steps; returns derived events (discrepancies, alerts) to record.
+    ``orders``: the POs ``record_event`` has read for this event already."""
     partner_id = body.get("partner_id")
     if body.get("test") or not partner_id:
         return []
+    orders = orders or KnownOrders(s)
     derived: list[dict] = []
     for fact in sorted(steps_of(body), key=lambda f: f.po_number):  # one lock order: no deadlock between ASNs
         if len(fact.po_number) > PO_NUMBER_CHARS:
             log.warning("PO number of %d characters in %s: not tracked in a flow", len(fact.po_number),
                         body["event_id"])
             continue
-        derived += _record_step(rt, s, doc, body, partner_id, fact)
+        derived += _record_step(rt, s, doc, body, partner_id, fact, orders)
     return derived
 
 
-def _record_step(rt, s, doc: Document, body: dict, partner_id: str, fact: StepFact) -> list[dict]:
+def _record_step(rt, s, doc: Document, body: dict, partner_id: str, fact: StepFact,
+                 orders: KnownOrders) -> list[dict]:
     now = utcnow()
-    flow = flow_for(s, partner_id, fact.po_number) or _new_flow(s, partner_id, fact.po_number, now)
-    if _step_row(s, flow, fact.step, body["event_id"]) is not None:
+    flow, made = flow_for(s, partner_id, fact.po_number), None
+    if flow is None:
+        made = _made_flow(s, partner_id, fact.po_number, now)
+        flow = made or flow_for(s, partner_id, fact.po_number)  # another worker made it meanwhile
+    reference = _text(fact.reference, 80)
+    step_id = _add_step(s, flow, fact, body, doc, reference)
+    if step_id is None:
         return []  # a replay: recorded the first time
-    s.add(FlowStep(flow_id=flow.id, step=fact.step, event_id=body["event_id"], event_type=body["type"],
-                   document_id=doc.id, document_type=_text(fact.document_type, 40),
-                   reference=_text(fact.reference, 80), at=doc.received_at, detail={}))
     kind = QUANTITY_KINDS.get(fact.step)
-    for ordinal, line in enumerate(fact.lines if kind else []):
-        s.add(LineQuantity(flow_id=flow.id, kind=kind, event_id=body["event_id"], ordinal=ordinal,
-                           reference=_text(fact.reference, 80), line_number=_text(line["line_number"], 40),
-                           buyer_part=_text(line["buyer_part"], 80), vendor_part=_text(line["vendor_part"], 80),
-                           quantity=_text(line["quantity"], 40), unit_price=_text(line["unit_price"], 40),
-                           uom=_text(line["uom"], 16)))
+    lines = [{"line_number": _text(line["line_number"], 40), "buyer_part": _text(line["buyer_part"], 80),
+              "vendor_part": _text(line["vendor_part"], 80), "quantity": _text(line["quantity"], 40),
+              "unit_price": _text(line["unit_price"], 40)} for line in (fact.lines if kind else [])]
+    if lines:
+        s.execute(insert(LineQuantity.__table__), [
+            {**line, "flow_id": flow.id, "kind": kind, "event_id": body["event_id"], "ordinal": ordinal,
+             "reference": reference, "uom": _text(fact.lines[ordinal]["uom"], 16)}
+            for ordinal, line in enumerate(lines)])
     if fact.step == "order" and fact.requested_date:
         flow.requested_date = fact.requested_date.isoformat()
-    flow.updated_at = now  # the queries below see the new step (autoflush)
-    facts = facts_of(flow, s)  # read once for this step: its alerts, then its next due time
-    derived = _alerts(rt, s, flow, fact.step, now, doc, facts)
+    # read once for this step: its alerts, then its next due time; a flow made just now
+    # has this step only, and no alerts
+    facts = first_step_facts(flow, fact.step, doc.received_at, reference) if made else facts_of(flow, s)
+    derived = _alerts(rt, s, flow, fact.step, now, doc, facts, orders)
     if fact.step == "invoice":
-        derived += _match_once(s, flow, body)
-    elif fact.step == "ship_notice":  # a late ASN: invoices that agreed before are compared again
+        events = match_invoice(s, flow, body, orders, facts, invoiced=lines)
+        detail = _matched({}, events)
+        s.execute(update(FlowStep.__table__).where(FlowStep.__table__.c.id == step_id).values(detail=detail))
+        derived += events
+    elif fact.step == "ship_notice" and facts.count.get("invoice"):
+        # a late ASN: invoices that agreed before are compared again
         invoices = s.scalars(select(FlowStep).where(FlowStep.flow_id == flow.id, FlowStep.step == "invoice"))
         for row in [r for r in invoices if not r.detail.get("discrepancies")]:
             invoice = s.get(EventRecord, row.event_id)
             if invoice is not None:
-                derived += _match_once(s, flow, invoice.body, row)
+                events = match_invoice(s, flow, invoice.body, orders)
+                row.detail = _matched(row.detail, events)
+                derived += events
+    # set last, so the flow's row is updated once, with its next due time, when the
+    # transaction flushes (set before the queries above, autoflush wrote it, then again)
+    flow.updated_at = now
     refresh(rt, flow, facts=facts)
     return derived
 
 
-def _step_row(s, flow: PurchaseOrderFlow, step: str, event_id: str) -> FlowStep | None:
-    return s.scalar(select(FlowStep).where(FlowStep.flow_id == flow.id, FlowStep.step == step,
-                                           FlowStep.event_id == event_id))
+def _insert(s, model):
+    """An INSERT that can say ON CONFLICT: PostgreSQL's and SQLite's (the databases we run on)."""
+    if s.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
+
+
+def _add_step(s, flow: PurchaseOrderFlow, fact: StepFact, body: dict, doc: Document,
+              reference: str | None) -> int | None:
+    """Insert the step row (a Core statement: nothing reads it back as an object); its id,
+    or None when the event's step is there already (a replay) -- one statement for both,
+    the ``uq_po_flow_step`` key deciding."""
+    table = FlowStep.__table__
+    return s.execute(_insert(s, table).values(
+        flow_id=flow.id, step=fact.step, event_id=body["event_id"], event_type=body["type"], document_id=doc.id,
+        document_type=_text(fact.document_type, 40), reference=reference, at=doc.received_at, detail={},
+    ).on_conflict_do_nothing(index_elements=["flow_id", "step", "event_id"]).returning(table.c.id)).scalar()
 
 
 def attach(s, flow: PurchaseOrderFlow, collection: str, row) -> None:
@@ -99,30 +134,38 @@ def attach(s, flow: PurchaseOrderFlow, collection: str, row) -> None:
     set_committed_value(flow, collection, [*getattr(flow, collection), row])
 
 
-def _known(s, flow: PurchaseOrderFlow) -> bool:
-    """Whether we know this PO: we sent its 850, or the ERP registered it. Only then do
-    its steps raise alerts: an invoice for a PO we never saw may be for services, with no
-    ASN ever coming, and its timeline is still kept."""
-    if s.scalar(select(FlowStep.id).where(FlowStep.flow_id == flow.id, FlowStep.step == "order").limit(1)):
+def _known(flow: PurchaseOrderFlow, facts: FlowFacts, orders: KnownOrders) -> bool:
+    """Whether we know this PO: we sent its 850 (an ``order`` step in its facts), or the ERP
+    registered it. Only then do its steps raise alerts: an invoice for a PO we never saw may
+    be for services, with no ASN ever coming, and its timeline is still kept."""
+    if "order" in facts.first:
         return True
-    po = s.get(PurchaseOrder, flow.po_number)
+    po = orders.get(flow.po_number)
     return po is not None and po.partner_id in (None, flow.partner_id)
 
 
 def _new_flow(s, partner_id: str, po_number: str, now) -> PurchaseOrderFlow:
     """The PO's flow, made now; when another worker made it at the same moment (its 855
     and 856 processed side by side), theirs, found by the unique key."""
-    try:
-        with s.begin_nested():
-            flow = PurchaseOrderFlow(partner_id=partner_id, po_number=po_number, created_at=now, updated_at=now)
-            s.add(flow)
-        return flow
-    except IntegrityError:
-        return flow_for(s, partner_id, po_number)
+    return _made_flow(s, partner_id, po_number, now) or flow_for(s, partner_id, po_number)
 
 
-def _alerts(rt, s, flow: PurchaseOrderFlow, step: str, now, doc: Document, facts: FlowFacts) -> list[dict]:
-    if not _known(s, flow):
+def _made_flow(s, partner_id: str, po_number: str, now) -> PurchaseOrderFlow | None:
+    """The PO's flow made now, or None when another worker has made it (the unique key
+    decides: ON CONFLICT DO NOTHING, no savepoint to wrap a failing INSERT in). A flow
+    made now has no alerts: its collection is set so, not read."""
+    made = s.scalar(_insert(s, PurchaseOrderFlow).values(partner_id=partner_id, po_number=po_number,
+                                                         created_at=now, updated_at=now)
+                    .on_conflict_do_nothing(index_elements=["partner_id", "po_number"])
+                    .returning(PurchaseOrderFlow))
+    if made is not None:
+        set_committed_value(made, "alerts", [])
+    return made
+
+
+def _alerts(rt, s, flow: PurchaseOrderFlow, step: str, now, doc: Document, facts: FlowFacts,
+            orders: KnownOrders) -> list[dict]:
+    if not _known(flow, facts, orders):
         return []
     status = next((st for st in statuses(rt, flow, now, facts=facts) if st.step == step), None)
     out = []
@@ -133,8 +176,6 @@ def _alerts(rt, s, flow: PurchaseOrderFlow, step: str, now, doc: Document, facts
     return [e for e in out if e is not None]
 
 
-def _match_once(s, flow: PurchaseOrderFlow, invoice_event: dict, row: FlowStep | None = None) -> list[dict]:
-    events = match_invoice(s, flow, invoice_event)
-    row = row or _step_row(s, flow, "invoice", invoice_event["event_id"])
-    row.detail = {**row.detail, "matched_at": utcnow().isoformat(), "discrepancies": len(events)}
-    return events
+def _matched(detail: dict, events: list[dict]) -> dict:
+    """An invoice step's ``detail`` once matched: when, and how many discrepancies."""
+    return {**detail, "matched_at": utcnow().isoformat(), "discrepancies": len(events)}

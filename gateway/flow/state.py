@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from gateway.flow.models import FlowStep, PurchaseOrderFlow
 from gateway.flow.rules import FlowFacts, StepRule, StepStatus, evaluate, next_due, rules_for
@@ -16,18 +17,21 @@ def flow_rules(rt, partner_id: str) -> dict[str, StepRule]:
 
 
 def facts_of(flow: PurchaseOrderFlow, s=None) -> FlowFacts:
-    """The flow's facts: from its loaded steps, or (``s`` given) from the database in two
-    small queries, so recording one more step of a PO with thousands never loads them all."""
+    """The flow's facts: from its loaded steps, or (``s`` given) from the database in one
+    aggregate query (first time and count per step, and its latest 855's answer as a
+    subquery on each row), so recording one more step of a PO with thousands never loads
+    them all."""
     facts = FlowFacts(requested_date=date.fromisoformat(flow.requested_date) if flow.requested_date else None)
     facts.flagged_overdue = _flagged(flow)
     if s is not None:
-        for step, first, count in s.execute(select(FlowStep.step, func.min(FlowStep.at), func.count(FlowStep.id))
-                                            .where(FlowStep.flow_id == flow.id).group_by(FlowStep.step)):
+        ack = aliased(FlowStep)
+        latest_ack = select(ack.reference).where(ack.flow_id == flow.id, ack.step == "order_ack") \
+            .order_by(ack.at.desc(), ack.id.desc()).limit(1).scalar_subquery()
+        for step, first, count, latest in s.execute(
+                select(FlowStep.step, func.min(FlowStep.at), func.count(FlowStep.id), latest_ack)
+                .where(FlowStep.flow_id == flow.id).group_by(FlowStep.step)):
             facts.first[step], facts.count[step] = first, count
-        latest_ack = s.scalar(select(FlowStep.reference).where(FlowStep.flow_id == flow.id,
-                                                               FlowStep.step == "order_ack")
-                              .order_by(FlowStep.at.desc(), FlowStep.id.desc()).limit(1))
-        facts.rejected = latest_ack == "rejected"  # its latest 855 rejected the PO
+            facts.rejected = latest == "rejected"  # its latest 855 rejected the PO
         return facts
     for row in flow.steps:
         if row.step not in facts.first or row.at < facts.first[row.step]:
@@ -35,6 +39,16 @@ def facts_of(flow: PurchaseOrderFlow, s=None) -> FlowFacts:
         facts.count[row.step] = facts.count.get(row.step, 0) + 1
     acks = sorted((r for r in flow.steps if r.step == "order_ack"), key=lambda r: r.at)
     facts.rejected = bool(acks) and acks[-1].reference == "rejected"  # its latest 855 rejected the PO
+    return facts
+
+
+def first_step_facts(flow: PurchaseOrderFlow, step: str, at: datetime, reference: str | None) -> FlowFacts:
+    """The facts of a flow made in this transaction for its first step: what
+    :func:`facts_of` would read back, without the query (the step is its only row)."""
+    facts = FlowFacts(requested_date=date.fromisoformat(flow.requested_date) if flow.requested_date else None)
+    facts.flagged_overdue = _flagged(flow)
+    facts.first[step], facts.count[step] = at, 1
+    facts.rejected = step == "order_ack" and reference == "rejected"  # its latest 855 rejected the PO
     return facts
 
 

@@ -296,7 +296,7 @@ def record_event(rt: Runtime, s, doc: Document, body: dict) -> list[DeliveryReco
     from gateway.flow.record import record_flow
     from gateway.observe.context import correlation_id
     from gateway.routing.compensation import compensating_events
-    from gateway.routing.derived import derived_events, remember_purchase_order
+    from gateway.routing.derived import KnownOrders, derived_events, remember_purchase_order
     from gateway.routing.versions import record_renderings, takes_as_recorded
 
     event = s.get(EventRecord, body["event_id"])
@@ -325,10 +325,11 @@ def record_event(rt: Runtime, s, doc: Document, body: dict) -> list[DeliveryReco
     deliveries.extend(record_renderings(s, doc, body, routes))  # other schema versions routes ask for
     if not test:  # a test PO must never be compared with production acknowledgments
         remember_purchase_order(s, body)
+    orders = KnownOrders(s)  # the POs the event names, each read once for what follows
     # compensating events (gateway.routing.compensation) and the PO's flow steps (gateway.flow) go the
     # same way as the derived events, in the same transaction
-    for derived in derived_events(s, body) + compensating_events(s, body, recorded_before) \
-            + record_flow(rt, s, doc, body):
+    for derived in derived_events(s, body, orders) + compensating_events(s, body, recorded_before) \
+            + record_flow(rt, s, doc, body, orders):
         if test:
             derived["test"] = True
         deliveries.extend(record_event(rt, s, doc, derived))

@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, union_all
 
-from gateway.events.compensation import compensating_event, lookup
+from gateway.events.compensation import Lookup, compensating_event, lookup
 from gateway.store.models import EventRecord
 
 log = logging.getLogger("gateway.routing")
@@ -36,29 +36,47 @@ def compensating_events(s, body: dict, recorded_before: bool = False) -> list[di
         return []
     _one_at_a_time(s, body["partner_id"], found.type, found.reference)
     own = s.get(EventRecord, body["event_id"]) if recorded_before else None
-    cutoff = own.created_at if own is not None else None
-
-    def earlier(event_type: str, reference: str) -> list[EventRecord]:
-        query = select(EventRecord).where(EventRecord.partner_id == body["partner_id"],
-                                          EventRecord.type == event_type, EventRecord.reference == reference,
-                                          EventRecord.event_id != body["event_id"])
-        if cutoff is not None:  # a reprocess: only what came before this event the first time
-            query = query.where(EventRecord.created_at < cutoff)
-        newest = s.scalars(query.order_by(EventRecord.created_at.desc(), EventRecord.event_id.desc())
-                           .limit(LOOKBACK)).all()
-        return [r for r in reversed(newest) if bool(r.body.get("test")) == bool(body.get("test"))]
-
+    earlier = _earlier(s, body, found, own.created_at if own is not None else None)
     taken = set()
-    if found.once:
-        for record in earlier(found.compensating_type, found.reference):
-            taken.update(record.body["payload"]["original_event_ids"])
-    originals = [r.event_id for r in earlier(found.type, found.reference)
+    for record in earlier.get(found.compensating_type, []) if found.once else []:
+        taken.update(record.body["payload"]["original_event_ids"])
+    originals = [r.event_id for r in earlier.get(found.type, [])
                  if r.event_id not in taken and found.keep(r.body)]
     if not originals:
         return []
     event = compensating_event(body, found, originals)
     log.info("%s %s names %s", event["type"], event["event_id"], ", ".join(originals))
     return [event]
+
+
+def _earlier(s, body: dict, found: Lookup, cutoff) -> dict[str, list]:
+    """The earlier events of the same partner and reference per type, oldest first: the
+    ``LOOKBACK`` newest of ``found.type`` and (``found.once``) of its compensating type,
+    of the same kind of data (test or production) as ``body``.
+
+    One statement, a UNION ALL of one bounded query per type, each read backwards along
+    ``ix_events_partner_type_reference``. ``cutoff``: a reprocess; only what came before
+    this event the first time counts."""
+
+    def newest(event_type: str):
+        query = select(EventRecord.type, EventRecord.event_id, EventRecord.created_at, EventRecord.body) \
+            .where(EventRecord.partner_id == body["partner_id"], EventRecord.type == event_type,
+                   EventRecord.reference == found.reference, EventRecord.event_id != body["event_id"])
+        if cutoff is not None:
+            query = query.where(EventRecord.created_at < cutoff)
+        return select(query.order_by(EventRecord.created_at.desc(), EventRecord.event_id.desc())
+                      .limit(LOOKBACK).subquery())
+
+    types = [found.compensating_type, found.type] if found.once else [found.type]
+    query = union_all(*[newest(t) for t in types]) if len(types) > 1 else newest(types[0])
+    columns = query.selected_columns
+    rows = s.execute(query.order_by(columns.type, columns.created_at, columns.event_id)).all()
+    test = bool(body.get("test"))
+    out: dict[str, list] = {}
+    for row in rows:
+        if bool(row.body.get("test")) == test:
+            out.setdefault(row.type, []).append(row)
+    return out
 
 
 def _one_at_a_time(s, partner_id: str, event_type: str, reference: str) -> None:

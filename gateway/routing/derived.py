@@ -81,13 +81,32 @@ def _po_numbers(event: dict) -> list[str]:
     return numbers
 
 
-def derived_events(s, event: dict) -> list[dict]:
+class KnownOrders:
+    """The POs one event refers to, each read at most once while the event is recorded.
+
+    The delivery date comparison and the event's flow steps both ask for the PO; a PO we
+    do not know is asked for again by each (``Session.get`` remembers only rows it found),
+    and each read is a statement on the hot path. ``record_event`` makes one per event,
+    after :func:`remember_purchase_order`, so what it answers is what a fresh read would."""
+
+    def __init__(self, s) -> None:
+        self._s = s
+        self._read: dict[str, PurchaseOrder | None] = {}
+
+    def get(self, po_number: str) -> PurchaseOrder | None:
+        if po_number not in self._read:
+            self._read[po_number] = self._s.get(PurchaseOrder, po_number)
+        return self._read[po_number]
+
+
+def derived_events(s, event: dict, orders: KnownOrders | None = None) -> list[dict]:
     """``delivery_date.changed`` events for ``event`` against the POs we know (may be none)."""
     if event["type"] not in DATE_EVENTS:
         return []
+    orders = orders or KnownOrders(s)
     changes = []
     for number in _po_numbers(event):
-        po = s.get(PurchaseOrder, number)
+        po = orders.get(number)
         if po is None:
             log.info("no open PO %s known; no delivery date comparison for %s", number, event["event_id"])
             continue

@@ -229,3 +229,51 @@ def test_gateway_void_on_the_command_line(rt, env, erp):
     assert gateway("void", "no-such-document", "--reason", "x").returncode == 1
     with rt.session() as s:
         assert [a.actor.startswith("cli:") for a in s.query(AuditEntry).filter_by(action="document.void")] == [True]
+
+
+def test_the_earlier_events_are_one_read_each_kind_bounded_and_named_oldest_first(rt, monkeypatch):
+    """Recording an 855 reads the PO's earlier acknowledgments and earlier supersessions in
+    one statement (on PostgreSQL after its transaction lock), the ``LOOKBACK`` newest of
+    each; it names them oldest first, production with production, none named before."""
+    import re
+    import uuid
+    from datetime import timedelta
+
+    from sqlalchemy import event
+
+    from gateway.routing import compensation
+    from gateway.store.models import Document, utcnow
+
+    monkeypatch.setattr(compensation, "LOOKBACK", 3)
+    ack = json.loads((SAMPLES.parent / "maps" / "translate" / "x12-855-004010.acme.expected.json").read_text())[0]
+    ids = [str(uuid.uuid4()) for _ in range(6)]  # acks 0-3 production, 4 test data, 5 the new one
+    start = utcnow() - timedelta(hours=1)
+    with rt.session() as s:
+        s.add(Document(id="doc-acks", partner_id="demo", channel="sftp", filename="acks", sha256="0" * 64, size=0,
+                       format="x12", status="accepted", correlation_id="cor", received_at=start))
+        s.flush()
+        for i, event_id in enumerate(ids[:5]):
+            body = {**ack, "event_id": event_id, **({"test": True} if i == 4 else {})}
+            s.add(EventRecord(event_id=event_id, type=ack["type"], partner_id="demo", document_id="doc-acks",
+                              body=body, reference=ack["payload"]["po_number"], created_at=start + timedelta(minutes=i)))
+        s.add(EventRecord(event_id=str(uuid.uuid4()), type="acknowledgment.superseded", partner_id="demo",
+                          document_id="doc-acks", reference=ack["payload"]["po_number"],
+                          created_at=start + timedelta(minutes=2, seconds=30),
+                          body={"payload": {"original_event_ids": [ids[1]]}}))
+    sent: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
+        table = re.search(r"\bFROM\s+\"?(\w+)", statement, re.I)
+        sent.append(f"{statement.split()[0].upper()} {table.group(1) if table else ''}".strip())
+
+    with rt.session() as s:
+        engine = s.get_bind().engine
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            [superseded] = compensation.compensating_events(s, {**ack, "event_id": ids[5]})
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+    # the 3 newest acks are 2, 3 and the test one; 1 was superseded already and 0 is beyond the bound
+    assert superseded["payload"]["original_event_ids"] == [ids[2], ids[3]]
+    lock = ["SELECT"] if engine.dialect.name == "postgresql" else []
+    assert sent == [*lock, "SELECT events"]

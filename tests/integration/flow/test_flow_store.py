@@ -5,11 +5,12 @@ transaction is still open waits for it, and is matched against it."""
 from __future__ import annotations
 
 import json
+import re
 import threading
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from support import REPO
 
 from gateway.flow.models import PurchaseOrderFlow
@@ -104,3 +105,53 @@ def test_a_po_the_supplier_rejected_owes_no_asn(rt):
         steps = {st["step"]: st for st in flow_view(rt, s, flow, utcnow())["steps"]}
         assert (steps["ship_notice"]["status"], steps["ship_notice"]["due_at"]) == ("pending", None)
         assert [o["step"] for o in open_steps(rt, s, "demo", utcnow())] == ["functional_ack"]
+
+
+@contextmanager
+def _statements(s):
+    """The statements ``s`` sends inside the block, each as its verb and first table."""
+    sent: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
+        table = re.search(r"\b(?:FROM|INTO|UPDATE)\s+\"?(\w+)", statement, re.I)
+        sent.append(f"{statement.split()[0].upper()} {table.group(1) if table else ''}".strip())
+
+    engine = s.get_bind().engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+
+def test_a_step_of_a_po_costs_a_few_statements(rt):
+    """The flow is on the hot path of every 855, 856 and 810 (issue #14): a known flow is
+    locked and read with its alerts in one statement, the step inserted with its replay
+    check in one, its facts read in one; a new flow is one INSERT, and has no facts or
+    alerts to read. (A lazy alerts load, a savepoint, a separate replay check or PO read
+    would each show here.)"""
+    order = _sample("x12-850-004010.buyerco.expected.json", type="purchase_order.issued", partner_id="demo")
+    ack = _sample("x12-855-004010.acme.expected.json")
+    other = _sample("x12-855-004010.acme.expected.json", event_id="ack-of-an-unknown-po")
+    other["payload"]["po_number"] = "4500099999"
+    with rt.session() as s:
+        for doc_id in ("doc-850", "doc-855", "doc-855b"):
+            _document(s, doc_id)
+    with rt.session() as s:
+        record_flow(rt, s, s.get(Document, "doc-850"), order)
+    with rt.session() as s:
+        doc = s.get(Document, "doc-855")
+        with _statements(s) as known:
+            record_flow(rt, s, doc, ack)
+        s.flush()  # the flow's updated_at and next due time: one UPDATE, whenever the transaction flushes
+        with _statements(s) as replay:
+            assert record_flow(rt, s, doc, ack) == []
+        doc = s.get(Document, "doc-855b")
+        with _statements(s) as new:
+            record_flow(rt, s, doc, other)
+    assert known == ["SELECT po_flows", "INSERT po_flow_steps", "SELECT po_flow_steps"]
+    assert replay == ["SELECT po_flows", "INSERT po_flow_steps"]  # nothing inserted: ON CONFLICT DO NOTHING
+    # no 850 step: whether we know the PO is asked of purchase_orders (the ERP may have registered it)
+    assert new == ["SELECT po_flows", "INSERT po_flows", "INSERT po_flow_steps", "SELECT purchase_orders"]
+    with rt.session() as s:
+        assert s.scalar(select(func.count()).select_from(PurchaseOrderFlow)) == 2
