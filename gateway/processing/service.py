@@ -19,6 +19,7 @@ from typing import BinaryIO
 from rq.timeouts import JobTimeoutException
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 
 from gateway.alerts import messages as alert_messages
 from gateway.alerts.record import record_alert
@@ -31,6 +32,7 @@ from gateway.processing.rejection import rejection_event
 from gateway.processing.validate import check_x12
 from gateway.processing.x12_interchange import InterchangeOutcome, process_interchange, record_event
 from gateway.routing.outbox import relay
+from gateway.store.db import autocommit
 from gateway.store.models import DeliveryRecord, Document, utcnow
 
 log = logging.getLogger("gateway.processing")
@@ -41,28 +43,40 @@ log = logging.getLogger("gateway.processing")
 STREAM_ABOVE = 8 * 1024 * 1024
 
 
+_documents = Document.__table__
+#: mapped attribute name -> column, to build the claimed Document from the claim's RETURNING
+_DOCUMENT_COLUMNS = {attr.key: attr.columns[0] for attr in Document.__mapper__.column_attrs}
+
+
 def claim(rt: Runtime, document_id: str) -> Document | None:
     """Take the document for this worker, for as long as its job may run (a big file
     must not look abandoned to the sweeper while it is still being read). Committed on
     its own, so a crash counts as an attempt; returns the row as claimed (detached), which
-    the processing transaction takes on without reading it again."""
+    the processing transaction takes on without reading it again.
+
+    One Core ``UPDATE ... RETURNING`` in autocommit: only a received, unleased row
+    matches, so two workers can never both win it."""
     now = utcnow()
-    with rt.session() as s:
-        doc = s.execute(
-            update(Document)
-            .where(Document.id == document_id, Document.status == DocumentStatus.RECEIVED,
-                   Document.process_attempts < MAX_PROCESS_ATTEMPTS,
-                   or_(Document.lease_until.is_(None), Document.lease_until < now))
+    with autocommit(rt.settings.database_url) as connection:
+        row = connection.execute(
+            update(_documents)
+            .where(_documents.c.id == document_id, _documents.c.status == DocumentStatus.RECEIVED,
+                   _documents.c.process_attempts < MAX_PROCESS_ATTEMPTS,
+                   or_(_documents.c.lease_until.is_(None), _documents.c.lease_until < now))
             .values(lease_until=now + timedelta(seconds=rt.settings.lease_seconds),
-                    process_attempts=Document.process_attempts + 1)
-            .returning(Document).execution_options(synchronize_session=False)
-        ).scalar()
-        if doc is None:
+                    process_attempts=_documents.c.process_attempts + 1)
+            .returning(*_DOCUMENT_COLUMNS.values())
+        ).first()
+        if row is None:
             return None
+        doc = Document(**dict(zip(_DOCUMENT_COLUMNS, row, strict=True)))
         # small files: seconds of work, fast recovery after a crash; the `bulk` queue's: minutes
         if (doc.size or 0) > rt.settings.bulk_threshold_bytes:
             doc.lease_until = now + timedelta(seconds=max(rt.settings.lease_seconds, processing_timeout(doc.size) + 60))
-        return doc
+            connection.execute(update(_documents).where(_documents.c.id == document_id)
+                               .values(lease_until=doc.lease_until))
+    make_transient_to_detached(doc)  # as if loaded: the processing session takes it on as it is
+    return doc
 
 
 Dispatch = Callable[[Runtime, list[tuple[str, str]], list[int]], None]
@@ -126,7 +140,8 @@ def _record_crash(rt: Runtime, document_id: str, exc: Exception) -> int:
 def _process(rt: Runtime, claimed: Document) -> tuple[str, list[tuple[str, str]], list[int]]:
     started, document_id = utcnow(), claimed.id
     with rt.session() as s:
-        doc = s.merge(claimed, load=False)  # as the claim returned it: no second read
+        s.add(claimed)  # the row as the claim returned it: no second read
+        doc = claimed
         outcomes = _outcomes(rt, s, doc)
         doc.processed_at, doc.lease_until = utcnow(), None
         status = doc.status
