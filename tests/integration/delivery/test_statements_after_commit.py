@@ -64,3 +64,20 @@ def test_a_documents_acks_are_one_read_and_one_update(rt, statements):
     assert statements == ["SELECT acks.id, acks.kind,", "UPDATE acks SET"]
     with rt.session() as s:
         assert set(s.scalars(select(AckRecord.status))) == {"sent"}
+
+
+def test_processing_reads_its_document_once_and_numbers_its_ack_in_one_statement(rt, statements):
+    """The processing transaction's own savings: the claim's row is taken on (the document
+    is never SELECTed), a file that is no correction never looks for its originals, the
+    997's three control numbers are one statement, and the outbox row's correlation id
+    comes from the document in hand (no SELECT joining documents and events)."""
+    processed_855(rt)  # the first ack creates the counters
+    statements.clear()
+    doc = receive(rt, make_855(2, "PO-2"), channel="sftp", filename="2.edi", partner_id="demo").document_id
+    assert process(rt, doc, dispatch=lambda *_: None) == "accepted"
+    touching = lambda table: [st for st in statements if table in st]  # noqa: E731
+    assert not [st for st in statements if st.startswith("SELECT documents")]
+    assert touching("resubmissions") == []
+    # PostgreSQL's locks the rows in order first: "WITH locked AS MATERIALIZED (...) UPDATE control_numbers"
+    assert len(touching("control_numbers") + touching("WITH locked")) == 1
+    assert [st for st in statements if st.startswith("UPDATE documents")] == ["UPDATE documents SET"] * 3
