@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import BinaryIO
 
 from rq.timeouts import JobTimeoutException
-from sqlalchemy import or_, update
+from sqlalchemy import exists, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -30,10 +31,15 @@ from gateway.processing.detect import Format, describe_start, detect
 from gateway.processing.failure import give_up
 from gateway.processing.rejection import rejection_event
 from gateway.processing.validate import check_x12
-from gateway.processing.x12_interchange import InterchangeOutcome, process_interchange, record_event
+from gateway.processing.x12_interchange import (
+    RECORDED_BEFORE,
+    InterchangeOutcome,
+    process_interchange,
+    record_event,
+)
 from gateway.routing.outbox import relay
 from gateway.store.db import autocommit
-from gateway.store.models import DeliveryRecord, Document, utcnow
+from gateway.store.models import AckRecord, DeliveryRecord, Document, EventRecord, utcnow
 
 log = logging.getLogger("gateway.processing")
 #: X12 blobs above this size (or above the ``bulk`` queue's threshold, if lower) are
@@ -48,11 +54,34 @@ _documents = Document.__table__
 _DOCUMENT_COLUMNS = {attr.key: attr.columns[0] for attr in Document.__mapper__.column_attrs}
 
 
-def claim(rt: Runtime, document_id: str) -> Document | None:
+def _recorded_before(document_id: str) -> tuple:
+    """RETURNING columns: whether the document has events, and acks, of its own. Compared
+    with the id as a parameter, not correlated: SQLite writes RETURNING columns without
+    their table, and ``id`` in a subquery on ``acks`` is the ack's own id."""
+    return (exists().where(EventRecord.__table__.c.document_id == document_id).label("events_before"),
+            exists().where(AckRecord.__table__.c.document_id == document_id).label("acks_before"))
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What earlier processing of the claimed document left: read by the claim itself.
+    A document processed for the first time (no events, no acks of its own) need not look
+    for its own earlier rows set by set: most never were processed before."""
+
+    events: bool
+    acks: bool
+
+
+#: after a unique key failed: look everything up, as if every row might exist
+RECORDED_UNKNOWN = Recorded(events=True, acks=True)
+
+
+def claim(rt: Runtime, document_id: str) -> tuple[Document, Recorded] | None:
     """Take the document for this worker, for as long as its job may run (a big file
     must not look abandoned to the sweeper while it is still being read). Committed on
     its own, so a crash counts as an attempt; returns the row as claimed (detached), which
-    the processing transaction takes on without reading it again.
+    the processing transaction takes on without reading it again, and whether events or
+    acks of it were recorded before (a reprocess).
 
     One Core ``UPDATE ... RETURNING`` in autocommit: only a received, unleased row
     matches, so two workers can never both win it."""
@@ -65,18 +94,19 @@ def claim(rt: Runtime, document_id: str) -> Document | None:
                    or_(_documents.c.lease_until.is_(None), _documents.c.lease_until < now))
             .values(lease_until=now + timedelta(seconds=rt.settings.lease_seconds),
                     process_attempts=_documents.c.process_attempts + 1)
-            .returning(*_DOCUMENT_COLUMNS.values())
+            .returning(*_DOCUMENT_COLUMNS.values(), *_recorded_before(document_id))
         ).first()
         if row is None:
             return None
-        doc = Document(**dict(zip(_DOCUMENT_COLUMNS, row, strict=True)))
+        doc = Document(**dict(zip(_DOCUMENT_COLUMNS, row[:len(_DOCUMENT_COLUMNS)], strict=True)))
+        recorded = Recorded(events=bool(row.events_before), acks=bool(row.acks_before))
         # small files: seconds of work, fast recovery after a crash; the `bulk` queue's: minutes
         if (doc.size or 0) > rt.settings.bulk_threshold_bytes:
             doc.lease_until = now + timedelta(seconds=max(rt.settings.lease_seconds, processing_timeout(doc.size) + 60))
             connection.execute(update(_documents).where(_documents.c.id == document_id)
                                .values(lease_until=doc.lease_until))
     make_transient_to_detached(doc)  # as if loaded: the processing session takes it on as it is
-    return doc
+    return doc, recorded
 
 
 Dispatch = Callable[[Runtime, list[tuple[str, str]], list[int]], None]
@@ -96,15 +126,17 @@ def process(rt: Runtime, document_id: str, dispatch: Dispatch = relay) -> str:
     claimed = claim(rt, document_id)
     if claimed is None:
         return "skipped"
+    claimed, recorded = claimed
     try:
         try:
-            status, deliveries, ack_ids = _process(rt, claimed)
+            status, deliveries, ack_ids = _process(rt, claimed, recorded)
         except IntegrityError:
             # Another worker committed the same interchange a moment ago (the same file
-            # sent twice at once). Nothing of ours was committed: run again, and this
-            # time find it a duplicate.
-            log.info("document %s raced another with the same interchange; processing again", document_id)
-            status, deliveries, ack_ids = _process(rt, claimed)
+            # sent twice at once), or an event id we took for new was taken (see
+            # EVENT_IDS_NEW). Nothing of ours was committed: run again, looking every row
+            # up, and this time find it a duplicate or the events recorded.
+            log.info("document %s met a unique key (a race or a known event); processing again", document_id)
+            status, deliveries, ack_ids = _process(rt, document_id, RECORDED_UNKNOWN)
     except JobTimeoutException as exc:
         # The same bytes would run out of time again: no retry holding a worker for as
         # long again; the document ends here, with an answer to the partner.
@@ -137,12 +169,21 @@ def _record_crash(rt: Runtime, document_id: str, exc: Exception) -> int:
         return 0
 
 
-def _process(rt: Runtime, claimed: Document) -> tuple[str, list[tuple[str, str]], list[int]]:
-    started, document_id = utcnow(), claimed.id
+def _process(rt: Runtime, claimed: Document | str,
+             recorded: Recorded = RECORDED_UNKNOWN) -> tuple[str, list[tuple[str, str]], list[int]]:
+    """``claimed``: the row as the claim returned it (no second read), or the document's id
+    after a first attempt rolled back (its object may hold that attempt's changes: read
+    afresh)."""
+    started = utcnow()
     with rt.session() as s:
-        s.add(claimed)  # the row as the claim returned it: no second read
-        doc = claimed
+        s.info[RECORDED_BEFORE] = recorded
+        doc = s.get(Document, claimed) if isinstance(claimed, str) else claimed
+        document_id = doc.id
+        # The claimed row joins the session only once it is decided: outside it, what is set
+        # on it on the way (format, partner, map version) is no autoflush of its own, and
+        # the row is written once, with its status.
         outcomes = _outcomes(rt, s, doc)
+        s.add(doc)
         doc.processed_at, doc.lease_until = utcnow(), None
         status = doc.status
         rejected = record_event(rt, s, doc, rejection_event(doc)) if status == DocumentStatus.REJECTED else []

@@ -37,6 +37,18 @@ log = logging.getLogger("gateway.processing")
 #: Sets between flushes: a big interchange's rows are sent to the database as it goes
 #: (still one transaction), so memory does not grow with the number of sets.
 FLUSH_EVERY = 200
+#: Session.info keys. RECORDED_BEFORE: what the claim found of the document's own earlier
+#: processing (``gateway.processing.service.Recorded``: ``events``, ``acks``).
+#: EVENT_IDS_NEW: while an interchange is processed, no event with one of its ids can be
+#: stored yet, so ``record_event`` inserts without looking each up first (a statement and
+#: a flush per event). Event ids come from the partner, the ISA date, time and control
+#: number and the set's: only a reprocess of this document, another use of the ISA13
+#: (``_earlier_uses``) or the original of support's corrected copy can have made one, and
+#: then it is not set. Anything else that had (the same ISA header sent again after the
+#: duplicate window) fails the events' primary key at the flush, and the document is
+#: processed again with every lookup (``gateway.processing.service.process``).
+RECORDED_BEFORE = "recorded_before"
+EVENT_IDS_NEW = "event_ids_new"
 ACK_GROUPS = {"FA"}  # inbound 997/999 are never acknowledged (X12: "shall not be acknowledged")
 # An ack recorded before acks named the interchange they answer (migration 0007): it
 # answered the whole document, as every ack did then.
@@ -66,12 +78,26 @@ def process_interchange(rt: Runtime, s, doc: Document, result, index: int, data:
     if doc.partner_id is None:
         doc.partner_id = partner.id
 
-    extra: list[Finding] = []
     with s.no_autoflush:  # other documents' rows only: the document's own changes go in the next flush
         earlier = _earlier_uses(rt, s, doc, ic, partner)
     same = next((r for r in earlier if r.sha256 == sha), None)
     if same is not None:
         return _duplicate(s, doc, ic, index, same)
+    recorded = s.info.get(RECORDED_BEFORE)
+    s.info[EVENT_IDS_NEW] = (recorded is not None and not recorded.events and not earlier
+                             and doc.channel != CORRECTION_CHANNEL)
+    try:
+        return _accept(rt, s, doc, result, index, data, sha, partner, earlier)
+    finally:
+        s.info.pop(EVENT_IDS_NEW, None)
+
+
+def _accept(rt: Runtime, s, doc: Document, result, index: int, data: bytes | BinaryIO, sha: str,
+            partner: PartnerProfile, earlier: list[InterchangeRecord]) -> InterchangeOutcome:
+    """Translate and record the sets of an interchange that is no duplicate, and
+    acknowledge it."""
+    ic = result.interchanges[index]
+    extra: list[Finding] = []
     blocking = _blocking_use(earlier, partner)
     if blocking is not None:
         extra.append(Finding(
@@ -193,7 +219,8 @@ def _acknowledge(rt, s, doc, result, index, partner: PartnerProfile, extra) -> l
     # reprocess after it answers with the real outcome.
     answered = select(AckRecord.id).where(AckRecord.document_id == doc.id,
                                           or_(AckRecord.interchange_index == index, _LEGACY_ACK))
-    if s.scalar(answered.limit(1)) is not None:
+    recorded = s.info.get(RECORDED_BEFORE)
+    if (recorded is None or recorded.acks) and s.scalar(answered.limit(1)) is not None:
         return []  # a reprocess: this interchange was acknowledged the first time
     prefer = None if partner.x12.ack == "auto" else partner.x12.ack
     built = build_acknowledgments(
@@ -299,7 +326,7 @@ def record_event(rt: Runtime, s, doc: Document, body: dict) -> list[DeliveryReco
     from gateway.routing.derived import KnownOrders, derived_events, remember_purchase_order
     from gateway.routing.versions import record_renderings, takes_as_recorded
 
-    event = s.get(EventRecord, body["event_id"])
+    event = None if s.info.get(EVENT_IDS_NEW) else s.get(EventRecord, body["event_id"])
     recorded_before = event is not None  # a reprocess
     if event is None:
         event = EventRecord(event_id=body["event_id"], type=body["type"], partner_id=body.get("partner_id"),
@@ -325,7 +352,7 @@ def record_event(rt: Runtime, s, doc: Document, body: dict) -> list[DeliveryReco
     deliveries.extend(record_renderings(s, doc, body, routes))  # other schema versions routes ask for
     if not test:  # a test PO must never be compared with production acknowledgments
         remember_purchase_order(s, body)
-    orders = KnownOrders(s)  # the POs the event names, each read once for what follows
+    orders = KnownOrders(s)  # the POs the event names, each read once in this transaction
     # compensating events (gateway.routing.compensation) and the PO's flow steps (gateway.flow) go the
     # same way as the derived events, in the same transaction
     for derived in derived_events(s, body, orders) + compensating_events(s, body, recorded_before) \

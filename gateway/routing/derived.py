@@ -23,6 +23,7 @@ log = logging.getLogger("gateway.routing")
 
 PO_EVENTS = ("purchase_order.received", "purchase_order.issued")
 DATE_EVENTS = ("purchase_order.acknowledged", "shipment.noticed")
+_ORDERS_READ = "purchase_orders_read"  # Session.info key: see KnownOrders
 
 
 def upsert_purchase_order(s, payload: dict, *, partner_id: str | None, source: str) -> PurchaseOrder:
@@ -35,6 +36,7 @@ def upsert_purchase_order(s, payload: dict, *, partner_id: str | None, source: s
     elif po.payload != payload or po.partner_id != partner_id:
         po.payload, po.partner_id, po.source = payload, partner_id or po.partner_id, source
         po.revision, po.updated_at = po.revision + 1, utcnow()
+    s.info.setdefault(_ORDERS_READ, {})[po.po_number] = po  # what KnownOrders answers from now on
     return po
 
 
@@ -82,16 +84,19 @@ def _po_numbers(event: dict) -> list[str]:
 
 
 class KnownOrders:
-    """The POs one event refers to, each read at most once while the event is recorded.
+    """The POs the events of one transaction refer to, each read at most once.
 
-    The delivery date comparison and the event's flow steps both ask for the PO; a PO we
-    do not know is asked for again by each (``Session.get`` remembers only rows it found),
-    and each read is a statement on the hot path. ``record_event`` makes one per event,
-    after :func:`remember_purchase_order`, so what it answers is what a fresh read would."""
+    The delivery date comparison and the event's flow steps both ask for the PO, for every
+    event; a PO we do not know is asked for again by each (``Session.get`` remembers only
+    rows it found), and each read is a statement and an autoflush on the hot path (a
+    10,000-set interchange against one PO asked 10,000 times). What was read is kept in
+    the session for its transaction, and :func:`upsert_purchase_order` keeps it up to
+    date, so what it answers is what a fresh read in this transaction would, but for a PO
+    another transaction registers meanwhile: that one counts from the next document on."""
 
     def __init__(self, s) -> None:
         self._s = s
-        self._read: dict[str, PurchaseOrder | None] = {}
+        self._read: dict[str, PurchaseOrder | None] = s.info.setdefault(_ORDERS_READ, {})
 
     def get(self, po_number: str) -> PurchaseOrder | None:
         if po_number not in self._read:

@@ -68,9 +68,11 @@ def test_a_documents_acks_are_one_read_and_one_update(rt, statements):
 
 def test_processing_reads_its_document_once_and_numbers_its_ack_in_one_statement(rt, statements):
     """The processing transaction's own savings: the claim's row is taken on (the document
-    is never SELECTed), a file that is no correction never looks for its originals, the
-    997's three control numbers are one statement, and the outbox row's correlation id
-    comes from the document in hand (no SELECT joining documents and events)."""
+    is never SELECTed) and written once more, with its outcome; a file that is no
+    correction never looks for its originals; a document processed for the first time
+    looks up neither its events nor its acks (the claim said it has none); the 997's three
+    control numbers are one statement, and the outbox row's correlation id comes from the
+    document in hand (no SELECT joining documents and events)."""
     processed_855(rt)  # the first ack creates the counters
     statements.clear()
     doc = receive(rt, make_855(2, "PO-2"), channel="sftp", filename="2.edi", partner_id="demo").document_id
@@ -80,4 +82,6 @@ def test_processing_reads_its_document_once_and_numbers_its_ack_in_one_statement
     assert touching("resubmissions") == []
     # PostgreSQL's locks the rows in order first: "WITH locked AS MATERIALIZED (...) UPDATE control_numbers"
     assert len(touching("control_numbers") + touching("WITH locked")) == 1
-    assert [st for st in statements if st.startswith("UPDATE documents")] == ["UPDATE documents SET"] * 3
+    assert [st for st in statements if st.startswith("UPDATE documents")] == ["UPDATE documents SET"] * 2
+    assert not [st for st in statements if st.startswith("SELECT events.event_id,")]  # Session.get(EventRecord)
+    assert not [st for st in statements if st.startswith("SELECT acks.id FROM")]  # "answered before?"
