@@ -64,14 +64,21 @@ def _state(rt) -> _State:
     return state
 
 
-def refresh(rt) -> None:
-    """Bring ``rt.partners`` up to date with the database, if its generation moved."""
+#: the generation column, for a statement that reads it on the way (the document claim)
+GENERATION = _GENERATION.scalar_subquery()
+_READ = object()
+
+
+def refresh(rt, generation=_READ) -> None:
+    """Bring ``rt.partners`` up to date with the database, if its generation moved.
+    ``generation``: as a statement of the caller's just read it (:data:`GENERATION`)."""
     state = _state(rt)
-    try:  # one statement, so no transaction around it (no BEGIN and COMMIT round trips)
-        with autocommit(rt.settings.database_url) as connection:
-            generation = connection.execute(_GENERATION).scalar()
-    except SQLAlchemyError:  # a database not yet upgraded: the files are all there is
-        return
+    if generation is _READ:
+        try:  # one statement, so no transaction around it (no BEGIN and COMMIT round trips)
+            with autocommit(rt.settings.database_url) as connection:
+                generation = connection.execute(_GENERATION).scalar()
+        except SQLAlchemyError:  # a database not yet upgraded: the files are all there is
+            return
     if generation is None or generation == state.generation:
         return
     with state.lock:

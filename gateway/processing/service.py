@@ -27,6 +27,7 @@ from gateway.alerts.record import record_alert
 from gateway.bootstrap import Runtime
 from gateway.domain.status import MAX_PROCESS_ATTEMPTS, DocumentStatus
 from gateway.intake.receive import processing_timeout
+from gateway.onboarding.directory import GENERATION
 from gateway.processing.detect import Format, describe_start, detect
 from gateway.processing.failure import give_up
 from gateway.processing.rejection import rejection_event
@@ -76,7 +77,14 @@ class Recorded:
 RECORDED_UNKNOWN = Recorded(events=True, acks=True)
 
 
-def claim(rt: Runtime, document_id: str) -> tuple[Document, Recorded] | None:
+@dataclass(frozen=True)
+class Claimed:
+    document: Document  # detached, as the claim returned it
+    recorded: Recorded
+    onboarding_generation: int | None  # read by the claim too: see gateway.onboarding.directory.refresh
+
+
+def claim(rt: Runtime, document_id: str) -> Claimed | None:
     """Take the document for this worker, for as long as its job may run (a big file
     must not look abandoned to the sweeper while it is still being read). Committed on
     its own, so a crash counts as an attempt; returns the row as claimed (detached), which
@@ -94,7 +102,8 @@ def claim(rt: Runtime, document_id: str) -> tuple[Document, Recorded] | None:
                    or_(_documents.c.lease_until.is_(None), _documents.c.lease_until < now))
             .values(lease_until=now + timedelta(seconds=rt.settings.lease_seconds),
                     process_attempts=_documents.c.process_attempts + 1)
-            .returning(*_DOCUMENT_COLUMNS.values(), *_recorded_before(document_id))
+            .returning(*_DOCUMENT_COLUMNS.values(), *_recorded_before(document_id),
+                       GENERATION.label("onboarding_generation"))
         ).first()
         if row is None:
             return None
@@ -106,14 +115,19 @@ def claim(rt: Runtime, document_id: str) -> tuple[Document, Recorded] | None:
             connection.execute(update(_documents).where(_documents.c.id == document_id)
                                .values(lease_until=doc.lease_until))
     make_transient_to_detached(doc)  # as if loaded: the processing session takes it on as it is
-    return doc, recorded
+    return Claimed(doc, recorded, row.onboarding_generation)
 
 
 Dispatch = Callable[[Runtime, list[tuple[str, str]], list[int]], None]
 
 
-def process(rt: Runtime, document_id: str, dispatch: Dispatch = relay) -> str:
+def process(rt: Runtime, document_id: str, dispatch: Dispatch = relay,
+            onboarded: Callable[[Runtime, int | None], None] | None = None) -> str:
     """Returns the document's status afterwards, or ``skipped`` if it was not ours to do.
+
+    ``onboarded(rt, generation)``, when given, is called with the onboarding generation the
+    claim read, before the document is processed (the RQ job brings its partners up to
+    date so, without a statement of its own).
 
     Once the outcome is committed, ``dispatch(rt, deliveries, ack_ids)`` hands on the new
     outbox rows ((id, queue) pairs) and acks; whatever it fails to do, the sweeper finds
@@ -123,10 +137,12 @@ def process(rt: Runtime, document_id: str, dispatch: Dispatch = relay) -> str:
     error kept; the sweeper tries again after the lease, up to MAX_PROCESS_ATTEMPTS, and
     then it ends ``failed`` (gateway.processing.failure). Running out of time ends it
     ``failed`` at once: the same bytes would only run out of time again."""
-    claimed = claim(rt, document_id)
-    if claimed is None:
+    taken = claim(rt, document_id)
+    if taken is None:
         return "skipped"
-    claimed, recorded = claimed
+    claimed, recorded = taken.document, taken.recorded
+    if onboarded is not None:
+        onboarded(rt, taken.onboarding_generation)
     try:
         try:
             status, deliveries, ack_ids = _process(rt, claimed, recorded)
