@@ -33,15 +33,28 @@ def _text(value, size: int) -> str | None:
     return None if value is None else str(value)[:size]
 
 
+_FLOWS_LOCKED = "po_flows_locked"  # Session.info key: (partner, PO) -> its flow, locked by this transaction
+
+
 def flow_for(s, partner_id: str, po_number: str) -> PurchaseOrderFlow | None:
     """The PO's flow, locked until the transaction ends (PostgreSQL; SQLite has one writer
     at a time anyway): an 810 and an 856 of one PO processed side by side take turns, so
     the later one sees the other's quantities and the three-way match misses neither.
-    Its alerts come in the same statement (a flow has a few at most): the step reads them."""
-    return s.scalars(select(PurchaseOrderFlow).where(PurchaseOrderFlow.partner_id == partner_id,
-                                                     PurchaseOrderFlow.po_number == po_number)
-                     .options(joinedload(PurchaseOrderFlow.alerts))
-                     .with_for_update(of=PurchaseOrderFlow)).unique().one_or_none()
+    Its alerts come in the same statement (a flow has a few at most): the step reads them.
+
+    Read once per transaction: the lock is held until the commit, so the object in hand is
+    the row as it is (a big interchange's thousands of sets against one PO read it once,
+    and the statement no longer flushes every set's rows on its own)."""
+    locked = s.info.setdefault(_FLOWS_LOCKED, {})
+    flow = locked.get((partner_id, po_number))
+    if flow is None:
+        flow = s.scalars(select(PurchaseOrderFlow).where(PurchaseOrderFlow.partner_id == partner_id,
+                                                         PurchaseOrderFlow.po_number == po_number)
+                         .options(joinedload(PurchaseOrderFlow.alerts))
+                         .with_for_update(of=PurchaseOrderFlow)).unique().one_or_none()
+        if flow is not None:
+            locked[(partner_id, po_number)] = flow
+    return flow
 
 
 def record_flow(rt, s, doc: Document, body: dict, orders: KnownOrders | None = None) -> list[dict]:
@@ -160,6 +173,7 @@ def _made_flow(s, partner_id: str, po_number: str, now) -> PurchaseOrderFlow | N
                     .returning(PurchaseOrderFlow))
     if made is not None:
         set_committed_value(made, "alerts", [])
+        s.info.setdefault(_FLOWS_LOCKED, {})[(partner_id, po_number)] = made  # ours until the commit
     return made
 
 

@@ -71,8 +71,8 @@ def test_a_reprocess_looks_its_events_and_acks_up(rt, caplog):
 
 def test_an_interchange_of_many_sets_looks_up_no_event_and_its_po_once(rt):
     """40 ASNs and invoices against one PO (the delivery benchmark's big interchange, small):
-    the PO nobody registered is asked for once in the transaction, not once per event, and
-    no event is looked up before it is inserted."""
+    the PO nobody registered is asked for once in the transaction, not once per event, its
+    flow is read (and locked) once, and no event is looked up before it is inserted."""
     sent: list[str] = []
     engine = engine_for(rt.settings.database_url)
 
@@ -87,4 +87,5 @@ def test_an_interchange_of_many_sets_looks_up_no_event_and_its_po_once(rt):
     assert status == "accepted"
     assert count(rt, EventRecord) >= 40
     assert len([st for st in sent if st.startswith("SELECT purchase_orders.")]) == 1
+    assert len([st for st in sent if st.startswith("SELECT po_flows.id,")]) == 1
     assert not [st for st in sent if st.startswith("SELECT events.event_id,")]
