@@ -24,6 +24,7 @@ from gateway.flow.rules import FlowFacts
 from gateway.flow.state import facts_of, first_step_facts, refresh, statuses
 from gateway.flow.steps import QUANTITY_KINDS, StepFact, steps_of
 from gateway.routing.derived import KnownOrders
+from gateway.store.db import transaction_cache
 from gateway.store.models import Document, EventRecord, utcnow
 
 log = logging.getLogger("gateway.flow")
@@ -45,7 +46,7 @@ def flow_for(s, partner_id: str, po_number: str) -> PurchaseOrderFlow | None:
     Read once per transaction: the lock is held until the commit, so the object in hand is
     the row as it is (a big interchange's thousands of sets against one PO read it once,
     and the statement no longer flushes every set's rows on its own)."""
-    locked = s.info.setdefault(_FLOWS_LOCKED, {})
+    locked = transaction_cache(s, _FLOWS_LOCKED)
     flow = locked.get((partner_id, po_number))
     if flow is None:
         flow = s.scalars(select(PurchaseOrderFlow).where(PurchaseOrderFlow.partner_id == partner_id,
@@ -173,7 +174,7 @@ def _made_flow(s, partner_id: str, po_number: str, now) -> PurchaseOrderFlow | N
                     .returning(PurchaseOrderFlow))
     if made is not None:
         set_committed_value(made, "alerts", [])
-        s.info.setdefault(_FLOWS_LOCKED, {})[(partner_id, po_number)] = made  # ours until the commit
+        transaction_cache(s, _FLOWS_LOCKED)[(partner_id, po_number)] = made  # ours until the commit
     return made
 
 

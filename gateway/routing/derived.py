@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from gateway.bootstrap import Runtime
 from gateway.events.derived import delivery_date_changes, derive_events
+from gateway.store.db import transaction_cache
 from gateway.store.models import utcnow
 from gateway.store.models_delivery import PurchaseOrder
 
@@ -36,7 +37,7 @@ def upsert_purchase_order(s, payload: dict, *, partner_id: str | None, source: s
     elif po.payload != payload or po.partner_id != partner_id:
         po.payload, po.partner_id, po.source = payload, partner_id or po.partner_id, source
         po.revision, po.updated_at = po.revision + 1, utcnow()
-    s.info.setdefault(_ORDERS_READ, {})[po.po_number] = po  # what KnownOrders answers from now on
+    transaction_cache(s, _ORDERS_READ)[po.po_number] = po  # what KnownOrders answers from now on
     return po
 
 
@@ -96,7 +97,7 @@ class KnownOrders:
 
     def __init__(self, s) -> None:
         self._s = s
-        self._read: dict[str, PurchaseOrder | None] = s.info.setdefault(_ORDERS_READ, {})
+        self._read: dict[str, PurchaseOrder | None] = transaction_cache(s, _ORDERS_READ)
 
     def get(self, po_number: str) -> PurchaseOrder | None:
         if po_number not in self._read:

@@ -100,6 +100,18 @@ def session_scope(url: str) -> Iterator[Session]:
         session.close()
 
 
+def transaction_cache(s: Session, key: str) -> dict:
+    """A dict kept in session ``s`` for its current transaction only: what one transaction
+    has read (a PO) or locked (a PO's flow) is asked of the database once, and a session
+    used again after a commit or rollback starts afresh (another transaction may have
+    changed those rows since)."""
+    transaction = s.get_transaction() or s.begin()  # begun now, as the first query would
+    held = s.info.get(key)
+    if held is None or held[0] is not transaction:
+        held = s.info[key] = (transaction, {})
+    return held[1]
+
+
 @contextmanager
 def autocommit(url: str) -> Iterator[Connection]:
     """A pooled connection on which each statement commits on its own: for a transaction

@@ -20,6 +20,7 @@ from sqlalchemy import event, func, select
 from gateway.intake.receive import receive
 from gateway.processing.reprocess import reprocess
 from gateway.processing.service import process
+from gateway.routing.derived import KnownOrders, register_purchase_order
 from gateway.store.db import engine_for
 from gateway.store.models import AckRecord, DeliveryRecord, Document, EventRecord
 
@@ -89,3 +90,17 @@ def test_an_interchange_of_many_sets_looks_up_no_event_and_its_po_once(rt):
     assert len([st for st in sent if st.startswith("SELECT purchase_orders.")]) == 1
     assert len([st for st in sent if st.startswith("SELECT po_flows.id,")]) == 1
     assert not [st for st in sent if st.startswith("SELECT events.event_id,")]
+
+
+def test_a_po_read_in_one_transaction_is_read_again_in_the_next(rt):
+    """What a transaction remembers of the POs it read is its own: a session used again
+    after its commit asks the database afresh (the ERP may have registered the PO since)."""
+    s = rt.new_session()
+    try:
+        assert KnownOrders(s).get("PO-LATE") is None
+        register_purchase_order(rt, {"po_number": "PO-LATE", "lines": []}, partner_id="demo")
+        assert KnownOrders(s).get("PO-LATE") is None  # the same transaction: as it read it
+        s.commit()
+        assert KnownOrders(s).get("PO-LATE") is not None
+    finally:
+        s.close()
