@@ -18,7 +18,8 @@ from gateway.domain.partner import PartnerProfile, find_by_sender
 from gateway.domain.status import AckStatus, DeliveryStatus, DocumentStatus, TransactionStatus
 from gateway.intake.resubmit import CORRECTION_CHANNEL, originals_of
 from gateway.processing.control_numbers import DatabaseControlNumbers
-from gateway.routing.routes import Route, routes_for
+from gateway.routing.routes import Route, load_route_table
+from gateway.store.db import transaction_cache
 from gateway.store.models import (
     AckRecord,
     DeliveryRecord,
@@ -49,6 +50,7 @@ FLUSH_EVERY = 200
 #: processed again with every lookup (``gateway.processing.service.process``).
 RECORDED_BEFORE = "recorded_before"
 EVENT_IDS_NEW = "event_ids_new"
+_ROUTE_TABLES = "route_tables"  # Session.info (transaction_cache): partner id -> its RouteTable
 ACK_GROUPS = {"FA"}  # inbound 997/999 are never acknowledged (X12: "shall not be acknowledged")
 # An ack recorded before acks named the interchange they answer (migration 0007): it
 # answered the whole document, as every ack did then.
@@ -340,7 +342,7 @@ def record_event(rt: Runtime, s, doc: Document, body: dict) -> list[DeliveryReco
     now = utcnow()
     deliveries = []
     test = bool(body.get("test"))
-    routes = _routes(rt, body)
+    routes = _routes(s, rt, body)
     for route in routes:
         if route.adapter in have or not takes_as_recorded(route, body):
             continue
@@ -363,14 +365,23 @@ def record_event(rt: Runtime, s, doc: Document, body: dict) -> list[DeliveryReco
     return deliveries
 
 
-def _routes(rt: Runtime, body: dict) -> list[Route]:
+def _routes(s, rt: Runtime, body: dict) -> list[Route]:
     """Where an event goes. Test data goes to test routes only, and only when its partner
-    says ``test_data: route``; by default it is held (recorded, delivered nowhere)."""
+    says ``test_data: route``; by default it is held (recorded, delivered nowhere).
+
+    The route table (routes.yaml and the partner's, with the environment they name) is
+    looked up once per partner and transaction: every event of one interchange is routed
+    by the same table, and each look-up stats the files and reads the environment."""
     test = bool(body.get("test"))
-    partner = rt.partner(body.get("partner_id"))
+    partner_id = body.get("partner_id")
+    partner = rt.partner(partner_id)
     if test and (partner is None or partner.test_data != "route"):
         return []
-    return routes_for(body["type"], rt.settings, body.get("partner_id"), test=test)
+    tables = transaction_cache(s, _ROUTE_TABLES)
+    table = tables.get(partner_id)
+    if table is None:
+        table = tables[partner_id] = load_route_table(rt.settings, partner_id)
+    return table.routes_for(body["type"], partner_id, test)
 
 
 def _interchange_row(doc: Document, ic: Interchange, sha: str, status, partner_id: str | None = None):

@@ -18,6 +18,7 @@ from faultkit import gateway_env, in_process_runtime, make_855, make_big_interch
 from sqlalchemy import event, func, select
 
 from gateway.intake.receive import receive
+from gateway.processing import x12_interchange
 from gateway.processing.reprocess import reprocess
 from gateway.processing.service import process
 from gateway.routing.derived import KnownOrders, register_purchase_order
@@ -70,10 +71,15 @@ def test_a_reprocess_looks_its_events_and_acks_up(rt, caplog):
     assert count(rt, EventRecord) == 1 and count(rt, DeliveryRecord) == 1
 
 
-def test_an_interchange_of_many_sets_looks_up_no_event_and_its_po_once(rt):
+def test_an_interchange_of_many_sets_looks_up_no_event_and_its_po_once(rt, monkeypatch):
     """40 ASNs and invoices against one PO (the delivery benchmark's big interchange, small):
     the PO nobody registered is asked for once in the transaction, not once per event, its
-    flow is read (and locked) once, and no event is looked up before it is inserted."""
+    flow is read (and locked) once, its route table looked up once, and no event is looked
+    up before it is inserted."""
+    tables: list[str | None] = []
+    load = x12_interchange.load_route_table
+    monkeypatch.setattr(x12_interchange, "load_route_table",
+                        lambda settings, partner_id=None: tables.append(partner_id) or load(settings, partner_id))
     sent: list[str] = []
     engine = engine_for(rt.settings.database_url)
 
@@ -90,6 +96,7 @@ def test_an_interchange_of_many_sets_looks_up_no_event_and_its_po_once(rt):
     assert len([st for st in sent if st.startswith("SELECT purchase_orders.")]) == 1
     assert len([st for st in sent if st.startswith("SELECT po_flows.id,")]) == 1
     assert not [st for st in sent if st.startswith("SELECT events.event_id,")]
+    assert tables == ["demo"]
 
 
 def test_a_po_read_in_one_transaction_is_read_again_in_the_next(rt):
