@@ -41,7 +41,8 @@ def process_document(document_id: str) -> str:
 
 
 def deliver_batch(delivery_ids: list[str]) -> dict[str, int]:
-    """Attempt each delivery once (each claimed on its own lease); counts by outcome."""
+    """Attempt each delivery once (one claim and one verdict statement for the batch, each
+    row on its own lease); counts by outcome."""
     from gateway.bootstrap import runtime
     from gateway.routing.delivery import attempt_many
 

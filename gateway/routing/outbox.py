@@ -27,7 +27,8 @@ log = logging.getLogger("gateway.routing")
 
 
 #: Deliveries per ``deliver_batch`` job: one job's bookkeeping in Redis (a dozen round
-#: trips) is shared by this many, while each delivery keeps its own lease and verdict.
+#: trips), one claim statement and one verdict statement are shared by this many, while
+#: each delivery keeps its own lease and verdict.
 BATCH_SIZE = 50
 
 
