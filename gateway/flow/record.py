@@ -18,10 +18,10 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from gateway.flow import alerts
-from gateway.flow.match import match_invoice
+from gateway.flow.match import add_shipped, match_invoice
 from gateway.flow.models import PO_NUMBER_CHARS, FlowStep, LineQuantity, PurchaseOrderFlow
 from gateway.flow.rules import FlowFacts
-from gateway.flow.state import facts_of, first_step_facts, refresh, statuses
+from gateway.flow.state import add_step, facts_of, refresh, statuses
 from gateway.flow.steps import QUANTITY_KINDS, StepFact, steps_of
 from gateway.routing.derived import KnownOrders
 from gateway.store.models import Document, EventRecord, utcnow
@@ -37,11 +37,16 @@ def flow_for(s, partner_id: str, po_number: str) -> PurchaseOrderFlow | None:
     """The PO's flow, locked until the transaction ends (PostgreSQL; SQLite has one writer
     at a time anyway): an 810 and an 856 of one PO processed side by side take turns, so
     the later one sees the other's quantities and the three-way match misses neither.
-    Its alerts come in the same statement (a flow has a few at most): the step reads them."""
+    Its alerts come in the same statement (a flow has a few at most): the step reads them.
+    The row is read afresh even when the session holds the flow already (from a transaction
+    committed before: sessions keep their objects): its running facts and totals are what
+    the step adds to, and another worker may have added to them since. Changes of this
+    transaction were flushed before the read, so none is lost."""
     return s.scalars(select(PurchaseOrderFlow).where(PurchaseOrderFlow.partner_id == partner_id,
                                                      PurchaseOrderFlow.po_number == po_number)
                      .options(joinedload(PurchaseOrderFlow.alerts))
-                     .with_for_update(of=PurchaseOrderFlow)).unique().one_or_none()
+                     .with_for_update(of=PurchaseOrderFlow)
+                     .execution_options(populate_existing=True)).unique().one_or_none()
 
 
 def record_flow(rt, s, doc: Document, body: dict, orders: KnownOrders | None = None) -> list[dict]:
@@ -64,10 +69,7 @@ def record_flow(rt, s, doc: Document, body: dict, orders: KnownOrders | None = N
 def _record_step(rt, s, doc: Document, body: dict, partner_id: str, fact: StepFact,
                  orders: KnownOrders) -> list[dict]:
     now = utcnow()
-    flow, made = flow_for(s, partner_id, fact.po_number), None
-    if flow is None:
-        made = _made_flow(s, partner_id, fact.po_number, now)
-        flow = made or flow_for(s, partner_id, fact.po_number)  # another worker made it meanwhile
+    flow = flow_for(s, partner_id, fact.po_number) or _new_flow(s, partner_id, fact.po_number, now)
     reference = _text(fact.reference, 80)
     step_id = _add_step(s, flow, fact, body, doc, reference)
     if step_id is None:
@@ -83,9 +85,13 @@ def _record_step(rt, s, doc: Document, body: dict, partner_id: str, fact: StepFa
             for ordinal, line in enumerate(lines)])
     if fact.step == "order" and fact.requested_date:
         flow.requested_date = fact.requested_date.isoformat()
-    # read once for this step: its alerts, then its next due time; a flow made just now
-    # has this step only, and no alerts
-    facts = first_step_facts(flow, fact.step, doc.received_at, reference) if made else facts_of(flow, s)
+    # the flow's running state with this step (under the row lock: see flow_for); set on
+    # the flow last, with updated_at and the next due time
+    running = add_step(flow.facts, fact.step, doc.received_at, reference, step_id)
+    if kind == "ordered" and lines:
+        running["ordered_event"] = body["event_id"]  # the 850 whose lines the match reads
+    shipped = add_shipped(flow.shipped, lines) if kind == "shipped" else None
+    facts = facts_of(flow, running)  # for this step: its alerts, then its next due time
     derived = _alerts(rt, s, flow, fact.step, now, doc, facts, orders)
     if fact.step == "invoice":
         events = match_invoice(s, flow, body, orders, facts, invoiced=lines)
@@ -93,7 +99,9 @@ def _record_step(rt, s, doc: Document, body: dict, partner_id: str, fact: StepFa
         s.execute(update(FlowStep.__table__).where(FlowStep.__table__.c.id == step_id).values(detail=detail))
         derived += events
     elif fact.step == "ship_notice" and facts.count.get("invoice"):
-        # a late ASN: invoices that agreed before are compared again
+        # a late ASN: invoices that agreed before are compared again, with its lines (the
+        # flow's row is written before the reads that follow, and again below: a rare path)
+        flow.shipped = shipped
         invoices = s.scalars(select(FlowStep).where(FlowStep.flow_id == flow.id, FlowStep.step == "invoice"))
         for row in [r for r in invoices if not r.detail.get("discrepancies")]:
             invoice = s.get(EventRecord, row.event_id)
@@ -103,7 +111,9 @@ def _record_step(rt, s, doc: Document, body: dict, partner_id: str, fact: StepFa
                 derived += events
     # set last, so the flow's row is updated once, with its next due time, when the
     # transaction flushes (set before the queries above, autoflush wrote it, then again)
-    flow.updated_at = now
+    flow.updated_at, flow.facts = now, running
+    if shipped is not None:
+        flow.shipped = shipped
     refresh(rt, flow, facts=facts)
     return derived
 
