@@ -98,17 +98,22 @@ def _record_step(rt, s, doc: Document, body: dict, partner_id: str, fact: StepFa
         detail = _matched({}, events)
         s.execute(update(FlowStep.__table__).where(FlowStep.__table__.c.id == step_id).values(detail=detail))
         derived += events
-    elif fact.step == "ship_notice" and facts.count.get("invoice"):
+        if not events:
+            running["agreed"] = [*running.get("agreed", []), step_id]
+    elif fact.step == "ship_notice" and running.get("agreed"):
         # a late ASN: invoices that agreed before are compared again, with its lines (the
-        # flow's row is written before the reads that follow, and again below: a rare path)
+        # flow's row is written before the reads that follow, and again below: a rare path);
+        # the running facts name them, so invoices found to disagree are not even read
         flow.shipped = shipped
-        invoices = s.scalars(select(FlowStep).where(FlowStep.flow_id == flow.id, FlowStep.step == "invoice"))
+        invoices = s.scalars(select(FlowStep).where(FlowStep.id.in_(running["agreed"])).order_by(FlowStep.id))
         for row in [r for r in invoices if not r.detail.get("discrepancies")]:
             invoice = s.get(EventRecord, row.event_id)
             if invoice is not None:
                 events = match_invoice(s, flow, invoice.body, orders)
                 row.detail = _matched(row.detail, events)
                 derived += events
+                if events:  # reported once per invoice
+                    running["agreed"] = [i for i in running["agreed"] if i != row.id]
     # set last, so the flow's row is updated once, with its next due time, when the
     # transaction flushes (set before the queries above, autoflush wrote it, then again)
     flow.updated_at, flow.facts = now, running

@@ -29,7 +29,8 @@ _TS = sa.DateTime(timezone=True)
 _flows = sa.table("po_flows", sa.column("id", sa.Integer), sa.column("facts", sa.JSON),
                   sa.column("shipped", sa.JSON))
 _steps = sa.table("po_flow_steps", sa.column("id", sa.Integer), sa.column("flow_id", sa.Integer),
-                  sa.column("step", sa.String), sa.column("reference", sa.String), sa.column("at", _TS))
+                  sa.column("step", sa.String), sa.column("reference", sa.String), sa.column("at", _TS),
+                  sa.column("detail", sa.JSON))
 _lines = sa.table("po_line_quantities", sa.column("id", sa.Integer), sa.column("flow_id", sa.Integer),
                   sa.column("kind", sa.String), sa.column("event_id", sa.String),
                   sa.column("line_number", sa.String), sa.column("buyer_part", sa.String),
@@ -60,6 +61,13 @@ def upgrade() -> None:
             latest[flow_id] = (_utc(at), step_id, reference)
     for flow_id, (at, step_id, reference) in latest.items():
         facts[flow_id]["latest_ack"] = {"at": at.isoformat(), "id": step_id, "reference": reference}
+    for flow_id, step_id, detail in bind.execute(  # invoices that agreed: an ASN after them compares them again
+            sa.select(_steps.c.flow_id, _steps.c.id, _steps.c.detail).where(_steps.c.step == "invoice")
+            .order_by(_steps.c.id)):
+        if isinstance(detail, str):  # SQLite hands JSON back as text in a migration's plain table
+            detail = json.loads(detail)
+        if not (detail or {}).get("discrepancies"):
+            facts[flow_id].setdefault("agreed", []).append(step_id)
     last_ordered = sa.select(sa.func.max(_lines.c.id)).where(_lines.c.kind == "ordered").group_by(_lines.c.flow_id)
     for flow_id, event_id in bind.execute(sa.select(_lines.c.flow_id, _lines.c.event_id)
                                           .where(_lines.c.id.in_(last_ordered))):
