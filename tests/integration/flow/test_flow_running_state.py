@@ -70,16 +70,20 @@ def _invoice(event_id: str) -> dict:
 def _record(rt, body: dict, at: datetime, doc_id: str | None = None) -> list[dict]:
     """``body`` recorded as a worker would: its own transaction, its document received ``at``."""
     with rt.session() as s:
-        doc = s.get(Document, doc_id) if doc_id else None
-        if doc is None:
-            doc = Document(id=doc_id or f"doc-{body['event_id']}", partner_id="demo", channel="sftp",
-                           filename="f.edi", sha256="0" * 64, size=0, format="x12", status="accepted",
-                           correlation_id="cor", received_at=at)
-            s.add(doc)
-        if s.get(EventRecord, body["event_id"]) is None:  # a late ASN reads the invoices it compares again
-            s.add(EventRecord(event_id=body["event_id"], type=body["type"], partner_id="demo", document_id=doc.id,
-                              body=body))
-        return record_flow(rt, s, doc, body)
+        return _record_in(rt, s, body, at, doc_id)
+
+
+def _record_in(rt, s, body: dict, at: datetime, doc_id: str | None = None) -> list[dict]:
+    doc = s.get(Document, doc_id) if doc_id else None
+    if doc is None:
+        doc = Document(id=doc_id or f"doc-{body['event_id']}", partner_id="demo", channel="sftp",
+                       filename="f.edi", sha256="0" * 64, size=0, format="x12", status="accepted",
+                       correlation_id="cor", received_at=at)
+        s.add(doc)
+    if s.get(EventRecord, body["event_id"]) is None:  # a late ASN reads the invoices it compares again
+        s.add(EventRecord(event_id=body["event_id"], type=body["type"], partner_id="demo", document_id=doc.id,
+                          body=body))
+    return record_flow(rt, s, doc, body)
 
 
 def _aggregated(s, flow) -> dict:
@@ -151,6 +155,25 @@ def test_the_running_state_is_the_aggregate_of_the_steps_after_a_mixed_sequence(
     assert running["first"]["ship_notice"] == hours(45) and running["count"]["ship_notice"] == 3
     assert running["rejected"] and running["ordered_event"] == "po-1-changed" and running["agreed"] == []
     assert running["shipped"][("1", "WIDGET-100", "AC-W100")] == Decimal("157.5")
+
+
+def test_a_session_kept_across_transactions_adds_to_the_flow_as_another_worker_left_it(rt):
+    """Sessions keep their objects after a commit (``expire_on_commit=False``): a worker
+    whose session still holds the flow from an earlier transaction adds its step to the
+    running state as it is now, not to its own old copy (which would drop the other's ASN)."""
+    _record(rt, _order("po-1", ["100", "50", "25"]), T0)
+    mine = rt.new_session()
+    try:
+        _record_in(rt, mine, _asn("asn-1", ["10", "5"]), T0)
+        held = flow_for(mine, "demo", PO_NUMBER)  # noqa: F841  (the session's copy stays alive)
+        mine.commit()
+        _record(rt, _asn("asn-2", ["20", "5"]), T0)  # another worker, meanwhile
+        _record_in(rt, mine, _asn("asn-3", ["30", "5"]), T0)
+        mine.commit()
+    finally:
+        mine.close()
+    running, aggregated = _both(rt)
+    assert running == aggregated and running["count"]["ship_notice"] == 3
 
 
 def test_a_shipped_quantity_that_is_no_number_stops_the_match_as_before(rt):
