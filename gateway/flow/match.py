@@ -2,8 +2,9 @@
 
 The comparison is :func:`gateway.events.derived.invoice_discrepancies` (pure); this
 module feeds it from the quantities stored per PO line (``po_line_quantities``; what was
-shipped, from the running totals on the flow's row) and wraps what disagrees as ``invoice.discrepancy`` events whose ids derive from the
-invoice's event id, so a replayed 810 finds the same events instead of adding new ones.
+shipped, from the running totals on the flow's row) and wraps what disagrees as
+``invoice.discrepancy`` events whose ids derive from the invoice's event id, so a
+replayed 810 finds the same events instead of adding new ones.
 
 It runs when an 810 arrives, and again for an invoice of the PO that had matched when an
 ASN arrives after it (a late 856); an invoice that was already found to disagree is not

@@ -36,8 +36,8 @@ class PurchaseOrderFlow(Base):
     # steps' facts ({"first": {step: at}, "count": {step: n}, "latest_ack": {at, id,
     # reference}, "ordered_event": the latest 850 event with lines, "agreed": the invoice
     # steps the match found agreeing, compared again when an ASN comes after them}) and
-    # the quantity shipped per PO line identity. Reading them back costs the same whatever the flow
-    # holds; aggregating its steps and ASN lines per step recorded was quadratic.
+    # the quantity shipped per PO line identity. Reading them back costs the same whatever
+    # the flow holds; aggregating its steps and ASN lines per step recorded was quadratic.
     facts: Mapped[dict] = mapped_column(default=dict)
     shipped: Mapped[dict] = mapped_column(default=dict)
 

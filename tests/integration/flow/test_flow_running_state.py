@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 import pytest
-
 import sqlalchemy as sa
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import aliased
@@ -42,7 +41,7 @@ def _sample(name: str, event_id: str, **changes) -> dict:
 
 def _order(event_id: str, quantities: list[str]) -> dict:
     order = _sample("x12-850-004010.buyerco.expected.json", event_id, type="purchase_order.issued", partner_id="demo")
-    order["payload"]["lines"] = [{**line, "quantity": q} for line, q in zip(order["payload"]["lines"], quantities)]
+    order["payload"]["lines"] = [{**line, "quantity": q} for line, q in zip(order["payload"]["lines"], quantities, strict=True)]
     return order
 
 
@@ -56,7 +55,7 @@ def _asn(event_id: str, shipped: list[str | None]) -> dict:
     asn = _sample("x12-856-004010.acme.expected.json", event_id)
     asn["payload"]["shipment_id"] = f"SH-{event_id}"
     lines = asn["payload"]["orders"][0]["lines"]
-    asn["payload"]["orders"][0]["lines"] = [{**line, "quantity_shipped": q} for line, q in zip(lines, shipped)]
+    asn["payload"]["orders"][0]["lines"] = [{**line, "quantity_shipped": q} for line, q in zip(lines, shipped, strict=True)]
     return asn
 
 
