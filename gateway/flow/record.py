@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
 from gateway.flow import alerts
 from gateway.flow.match import add_shipped, match_invoice
 from gateway.flow.models import PO_NUMBER_CHARS, FlowStep, LineQuantity, PurchaseOrderFlow
 from gateway.flow.rules import FlowFacts
-from gateway.flow.state import add_step, facts_of, refresh, statuses
+from gateway.flow.state import add_step, due_next, facts_of, statuses
 from gateway.flow.steps import QUANTITY_KINDS, StepFact, steps_of
 from gateway.routing.derived import KnownOrders
 from gateway.store.models import Document, EventRecord, utcnow
@@ -33,6 +33,46 @@ def _text(value, size: int) -> str | None:
     return None if value is None else str(value)[:size]
 
 
+HELD = "po_flows_held"  # s.info: the flows this transaction has locked, by (partner, PO number)
+CHANGED = "po_flows_changed"  # s.info: those of them with steps added, written at commit
+WRITTEN = ("updated_at", "next_due_at", "requested_date", "facts", "shipped")
+
+
+def _held(s) -> dict:
+    """The flows the session's transaction has locked (see :func:`flow_for`); the first
+    call for a session hooks its commit and rollback."""
+    if HELD not in s.info:
+        s.info[HELD], s.info[CHANGED] = {}, {}
+        event.listen(s, "before_commit", _write_changed)
+        event.listen(s, "after_commit", _forget)
+        event.listen(s, "after_rollback", _forget)
+    return s.info[HELD]
+
+
+def _write_changed(s) -> None:
+    """Mark the running state of every flow this transaction added steps to as changed,
+    so the commit's flush writes each flow's row once."""
+    for flow in s.info[CHANGED].values():
+        for name in WRITTEN:
+            flag_modified(flow, name)
+
+
+def _forget(s) -> None:
+    """The transaction is over: its locks with it (a rollback has expired the flows)."""
+    s.info[HELD].clear()
+    s.info[CHANGED].clear()
+
+
+def _hold_changes(s, flow: PurchaseOrderFlow, **values) -> None:
+    """Set the flow's running state in memory only, for :func:`_write_changed` to write
+    at commit. PostgreSQL keeps every version of a row updated in one transaction until
+    it ends, and each read or update of the row by key walks them: a 10,000-set
+    interchange against one PO updating its flow per set made that quadratic."""
+    for name, value in values.items():
+        set_committed_value(flow, name, value)
+    s.info[CHANGED][flow.id] = flow
+
+
 def flow_for(s, partner_id: str, po_number: str) -> PurchaseOrderFlow | None:
     """The PO's flow, locked until the transaction ends (PostgreSQL; SQLite has one writer
     at a time anyway): an 810 and an 856 of one PO processed side by side take turns, so
@@ -41,12 +81,20 @@ def flow_for(s, partner_id: str, po_number: str) -> PurchaseOrderFlow | None:
     The row is read afresh even when the session holds the flow already (from a transaction
     committed before: sessions keep their objects): its running facts and totals are what
     the step adds to, and another worker may have added to them since. Changes of this
-    transaction were flushed before the read, so none is lost."""
-    return s.scalars(select(PurchaseOrderFlow).where(PurchaseOrderFlow.partner_id == partner_id,
-                                                     PurchaseOrderFlow.po_number == po_number)
-                     .options(joinedload(PurchaseOrderFlow.alerts))
-                     .with_for_update(of=PurchaseOrderFlow)
-                     .execution_options(populate_existing=True)).unique().one_or_none()
+    transaction were flushed before the read, so none is lost. Once locked, the flow is
+    this transaction's until it ends: the next step of the same PO (a big interchange)
+    takes it as it is in memory, with the running state not yet written."""
+    held = _held(s)
+    flow = held.get((partner_id, po_number))
+    if flow is None:
+        flow = s.scalars(select(PurchaseOrderFlow).where(PurchaseOrderFlow.partner_id == partner_id,
+                                                         PurchaseOrderFlow.po_number == po_number)
+                         .options(joinedload(PurchaseOrderFlow.alerts))
+                         .with_for_update(of=PurchaseOrderFlow)
+                         .execution_options(populate_existing=True)).unique().one_or_none()
+        if flow is not None:
+            held[(partner_id, po_number)] = flow
+    return flow
 
 
 def record_flow(rt, s, doc: Document, body: dict, orders: KnownOrders | None = None) -> list[dict]:
@@ -83,15 +131,15 @@ def _record_step(rt, s, doc: Document, body: dict, partner_id: str, fact: StepFa
             {**line, "flow_id": flow.id, "kind": kind, "event_id": body["event_id"], "ordinal": ordinal,
              "reference": reference, "uom": _text(fact.lines[ordinal]["uom"], 16)}
             for ordinal, line in enumerate(lines)])
-    if fact.step == "order" and fact.requested_date:
-        flow.requested_date = fact.requested_date.isoformat()
+    requested = fact.requested_date.isoformat() if fact.step == "order" and fact.requested_date \
+        else flow.requested_date
     # the flow's running state with this step (under the row lock: see flow_for); set on
     # the flow last, with updated_at and the next due time
     running = add_step(flow.facts, fact.step, doc.received_at, reference, step_id)
     if kind == "ordered" and lines:
         running["ordered_event"] = body["event_id"]  # the 850 whose lines the match reads
     shipped = add_shipped(flow.shipped, lines) if kind == "shipped" else None
-    facts = facts_of(flow, running)  # for this step: its alerts, then its next due time
+    facts = facts_of(flow, running, requested)  # for this step: its alerts, then its next due time
     derived = _alerts(rt, s, flow, fact.step, now, doc, facts, orders)
     if fact.step == "invoice":
         events = match_invoice(s, flow, body, orders, facts, invoiced=lines)
@@ -101,10 +149,9 @@ def _record_step(rt, s, doc: Document, body: dict, partner_id: str, fact: StepFa
         if not events:
             running["agreed"] = [*running.get("agreed", []), step_id]
     elif fact.step == "ship_notice" and running.get("agreed"):
-        # a late ASN: invoices that agreed before are compared again, with its lines (the
-        # flow's row is written before the reads that follow, and again below: a rare path);
-        # the running facts name them, so invoices found to disagree are not even read
-        flow.shipped = shipped
+        # a late ASN: invoices that agreed before are compared again, with its lines; the
+        # running facts name them, so invoices found to disagree are not even read
+        set_committed_value(flow, "shipped", shipped)
         invoices = s.scalars(select(FlowStep).where(FlowStep.id.in_(running["agreed"])).order_by(FlowStep.id))
         for row in [r for r in invoices if not r.detail.get("discrepancies")]:
             invoice = s.get(EventRecord, row.event_id)
@@ -114,12 +161,9 @@ def _record_step(rt, s, doc: Document, body: dict, partner_id: str, fact: StepFa
                 derived += events
                 if events:  # reported once per invoice
                     running["agreed"] = [i for i in running["agreed"] if i != row.id]
-    # set last, so the flow's row is updated once, with its next due time, when the
-    # transaction flushes (set before the queries above, autoflush wrote it, then again)
-    flow.updated_at, flow.facts = now, running
-    if shipped is not None:
-        flow.shipped = shipped
-    refresh(rt, flow, facts=facts)
+    # set last, in memory: the flow's row is written once, when the transaction commits
+    _hold_changes(s, flow, updated_at=now, requested_date=requested, facts=running,
+                  shipped=flow.shipped if shipped is None else shipped, next_due_at=due_next(rt, flow, facts))
     return derived
 
 
@@ -175,6 +219,7 @@ def _made_flow(s, partner_id: str, po_number: str, now) -> PurchaseOrderFlow | N
                     .returning(PurchaseOrderFlow))
     if made is not None:
         set_committed_value(made, "alerts", [])
+        _held(s)[(partner_id, po_number)] = made  # locked by its INSERT until the transaction ends
     return made
 
 

@@ -42,11 +42,13 @@ def add_step(running: dict | None, step: str, at: datetime, reference: str | Non
     return facts
 
 
-def facts_of(flow: PurchaseOrderFlow, running: dict | None = None) -> FlowFacts:
+def facts_of(flow: PurchaseOrderFlow, running: dict | None = None, requested: str | None = None) -> FlowFacts:
     """The flow's facts, from its running state (no query, whatever the flow holds);
-    ``running``: that state as the step being recorded left it, not yet on the flow."""
+    ``running`` and ``requested``: that state and the requested date as the step being
+    recorded left them, not yet on the flow."""
     running = running if running is not None else flow.facts or {}
-    facts = FlowFacts(requested_date=date.fromisoformat(flow.requested_date) if flow.requested_date else None)
+    requested = requested or flow.requested_date
+    facts = FlowFacts(requested_date=date.fromisoformat(requested) if requested else None)
     facts.flagged_overdue = _flagged(flow)
     facts.first = {step: datetime.fromisoformat(at) for step, at in (running.get("first") or {}).items()}
     facts.count = dict(running.get("count") or {})
@@ -63,9 +65,14 @@ def statuses(rt, flow: PurchaseOrderFlow, now: datetime, facts: FlowFacts | None
     return evaluate(flow_rules(rt, flow.partner_id), facts or facts_of(flow), now)
 
 
-def refresh(rt, flow: PurchaseOrderFlow, facts: FlowFacts | None = None) -> None:
-    """Recompute when the deadline check must look at this flow again. ``facts`` read
-    earlier in the same step are reused, with the alerts raised since."""
-    if facts is not None:
-        facts.flagged_overdue = _flagged(flow)
-    flow.next_due_at = next_due(flow_rules(rt, flow.partner_id), facts or facts_of(flow))
+def due_next(rt, flow: PurchaseOrderFlow, facts: FlowFacts) -> datetime | None:
+    """When the deadline check must look at this flow again; ``facts`` read earlier in
+    the same step are reused, with the alerts raised since."""
+    facts.flagged_overdue = _flagged(flow)
+    return next_due(flow_rules(rt, flow.partner_id), facts)
+
+
+def refresh(rt, flow: PurchaseOrderFlow) -> None:
+    """Recompute when the deadline check must look at this flow again (its alerts raised
+    since are in ``flow.alerts``)."""
+    flow.next_due_at = due_next(rt, flow, facts_of(flow))

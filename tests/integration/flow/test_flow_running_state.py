@@ -212,7 +212,7 @@ def _shape(statement: str) -> str:
 
 def _next_pair(rt, k: int) -> list[str]:
     """The statements recording the k-th ASN and the k-th invoice of the PO send, each
-    with the flush that writes the flow's row."""
+    with the commit that writes the flow's row."""
     sent = []
     for body in (_asn(f"asn-{k}", ["10", "5"]), _invoice(f"inv-{k}")):
         with rt.session() as s:
@@ -223,7 +223,7 @@ def _next_pair(rt, k: int) -> list[str]:
             s.flush()
             with _statements(s) as step:
                 record_flow(rt, s, doc, body)
-                s.flush()
+                s.commit()
             sent += step
     return sent
 
@@ -244,11 +244,28 @@ def test_recording_one_more_step_costs_the_same_whatever_the_flow_holds(rt):
     assert [_shape(st) for st in late] == [_shape(st) for st in early]
     reads = [st for st in late if st.upper().startswith("SELECT") and re.search(r"po_flow_steps|po_line_quantities", st)]
     assert all(re.search(r"po_line_quantities\.event_id = |po_flow_steps\.id IN", st) for st in reads), reads
-    assert [_shape(st) for st in late].count("UPDATE po_flows") == 2  # one per step: the running state with the rest
+    assert [_shape(st) for st in late].count("UPDATE po_flows") == 2  # one per transaction: the running state with the rest
     with rt.session() as s:
         flow = flow_for(s, "demo", PO_NUMBER)
         assert flow.facts["count"] == {"order": 1, "order_ack": 1, "ship_notice": 60, "invoice": 60}
         assert _running(flow)["shipped"] == _aggregated(s, flow)["shipped"]
+
+
+def test_a_transaction_recording_many_steps_of_a_po_writes_its_flow_once(rt):
+    """A big interchange is one transaction: its 856s and 810s against one PO write the
+    flow's row once, at commit (PostgreSQL walks every version of a row updated within a
+    transaction on each later read or update of it), and what is written is the
+    aggregate of the steps all the same."""
+    _record(rt, _order("po-1", ["100", "50", "25"]), T0)
+    with rt.session() as s, _statements(s) as sent:
+        for k in range(1, 11):
+            _record_in(rt, s, _asn(f"asn-{k}", ["10", "2.5"]), T0 + timedelta(hours=k))
+            _record_in(rt, s, _invoice(f"inv-{k}"), T0 + timedelta(hours=k))
+        s.commit()
+    shapes = [_shape(st) for st in sent]
+    assert shapes.count("UPDATE po_flows") == 1 and shapes.count("SELECT po_flows") == 1
+    running, aggregated = _both(rt)
+    assert running == aggregated and running["count"]["invoice"] == 10
 
 
 def _revision_before(revision: str) -> str:
