@@ -40,12 +40,11 @@ WRITTEN = ("updated_at", "next_due_at", "requested_date", "facts", "shipped")
 
 def _held(s) -> dict:
     """The flows the session's transaction has locked (see :func:`flow_for`); the first
-    call for a session hooks its commit and rollback."""
+    call for a session hooks its commit and the end of its transactions."""
     if HELD not in s.info:
         s.info[HELD], s.info[CHANGED] = {}, {}
         event.listen(s, "before_commit", _write_changed)
-        event.listen(s, "after_commit", _forget)
-        event.listen(s, "after_rollback", _forget)
+        event.listen(s, "after_transaction_end", _forget)
     return s.info[HELD]
 
 
@@ -57,10 +56,12 @@ def _write_changed(s) -> None:
             flag_modified(flow, name)
 
 
-def _forget(s) -> None:
-    """The transaction is over: its locks with it (a rollback has expired the flows)."""
-    s.info[HELD].clear()
-    s.info[CHANGED].clear()
+def _forget(s, transaction) -> None:
+    """The transaction is over (committed, rolled back, or the session closed): its locks
+    with it. A savepoint's end is not: the flows stay locked and as this step left them."""
+    if transaction.parent is None:
+        s.info[HELD].clear()
+        s.info[CHANGED].clear()
 
 
 def _hold_changes(s, flow: PurchaseOrderFlow, **values) -> None:

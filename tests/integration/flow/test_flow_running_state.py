@@ -169,10 +169,15 @@ def test_a_session_kept_across_transactions_adds_to_the_flow_as_another_worker_l
         _record(rt, _asn("asn-2", ["20", "5"]), T0)  # another worker, meanwhile
         _record_in(rt, mine, _asn("asn-3", ["30", "5"]), T0)
         mine.commit()
+        _record_in(rt, mine, _asn("asn-4", ["40", "5"]), T0)
+        mine.rollback()  # that transaction failed: its step is not there, nor in the flow
+        _record(rt, _asn("asn-5", ["50", "5"]), T0)
+        _record_in(rt, mine, _asn("asn-6", ["60", "5"]), T0)
+        mine.commit()
     finally:
         mine.close()
     running, aggregated = _both(rt)
-    assert running == aggregated and running["count"]["ship_notice"] == 3
+    assert running == aggregated and running["count"]["ship_notice"] == 5
 
 
 def test_a_shipped_quantity_that_is_no_number_stops_the_match_as_before(rt):
