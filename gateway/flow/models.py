@@ -31,6 +31,15 @@ class PurchaseOrderFlow(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The earliest due time of a step not done and not yet alerted: what the deadline check reads.
     next_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Running state, folded in as each step is recorded under the flow's row lock
+    # (gateway.flow.state.add_step, gateway.flow.match.add_shipped; migration 0094): its
+    # steps' facts ({"first": {step: at}, "count": {step: n}, "latest_ack": {at, id,
+    # reference}, "ordered_event": the latest 850 event with lines, "agreed": the invoice
+    # steps the match found agreeing, compared again when an ASN comes after them}) and
+    # the quantity shipped per PO line identity. Reading them back costs the same whatever
+    # the flow holds; aggregating its steps and ASN lines per step recorded was quadratic.
+    facts: Mapped[dict] = mapped_column(default=dict)
+    shipped: Mapped[dict] = mapped_column(default=dict)
 
     # Read-only collections: a step or alert is written by its flow_id and added to the
     # loaded collection without history (gateway.flow.record.attach). Tracked collections
