@@ -42,7 +42,7 @@ def assert_failed_with_a_ta1(rt, doc: dict, why: str) -> None:
 
 
 def test_a_job_that_runs_out_of_time_ends_failed_with_a_ta1_and_is_not_retried(rt, erp_receiver, monkeypatch):
-    def slow(rt, document_id):
+    def slow(rt, claimed, recorded=None):
         time.sleep(60)  # stands for validation that never finishes; RQ's timeout stops it
 
     monkeypatch.setattr(receive_module, "processing_timeout", lambda size: 1)
@@ -57,7 +57,7 @@ def test_a_job_that_runs_out_of_time_ends_failed_with_a_ta1_and_is_not_retried(r
 
 
 def test_a_document_whose_processing_keeps_crashing_ends_failed_with_a_ta1(rt, erp_receiver, monkeypatch):
-    def crash(rt, document_id):
+    def crash(rt, claimed, recorded=None):
         raise RuntimeError("map engine exploded")
 
     fixed = service._process
