@@ -13,11 +13,14 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import event
 
 from gateway.roles import run_worker
 from gateway.routing.outbox import sweep
@@ -242,3 +245,35 @@ def gateway_up_shape(text: str) -> list[str]:
             continue
         shape.append(re.split(r"\s{2,}", line.strip())[0] if line.startswith("  ") else line.split(":")[0])
     return shape
+
+
+def folded(statement: str) -> str:
+    return " ".join(statement.split())
+
+
+def opening(statement: str) -> str:
+    """The statement's first three words (``SELECT acks.id, acks.kind,``)."""
+    return " ".join(statement.split()[:3])
+
+
+def statement_shape(statement: str) -> str:
+    """``VERB table``: the statement's verb and the first table it reads or writes."""
+    table = re.search(r"\b(?:FROM|INTO|UPDATE)\s+\"?(\w+)", statement, re.I)
+    return f"{statement.split()[0].upper()} {table.group(1) if table else ''}".strip()
+
+
+@contextmanager
+def statements_sent(engine, fold: Callable[[str], str] = folded) -> Iterator[list[str]]:
+    """The SQL statements ``engine`` sends inside the block, each as ``fold`` gives it
+    (whitespace folded, :func:`statement_shape`, :func:`opening`): what a change to a hot
+    path costs in round trips shows in tests as a list to compare."""
+    sent: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:
+        sent.append(fold(statement))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)

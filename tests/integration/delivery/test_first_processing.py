@@ -15,7 +15,8 @@ from datetime import timedelta
 
 import pytest
 from faultkit import gateway_env, in_process_runtime, make_855, make_big_interchange
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
+from support import opening, statements_sent
 
 from gateway.intake.receive import receive
 from gateway.processing import x12_interchange
@@ -80,17 +81,8 @@ def test_an_interchange_of_many_sets_looks_up_no_event_and_its_po_once(rt, monke
     load = x12_interchange.load_route_table
     monkeypatch.setattr(x12_interchange, "load_route_table",
                         lambda settings, partner_id=None: tables.append(partner_id) or load(settings, partner_id))
-    sent: list[str] = []
-    engine = engine_for(rt.settings.database_url)
-
-    def record(_conn, _cursor, statement, *_args) -> None:
-        sent.append(" ".join(statement.split()[:3]))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(engine_for(rt.settings.database_url), opening) as sent:
         _, status = run(rt, make_big_interchange(9, 40), "big.edi")
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert status == "accepted"
     assert count(rt, EventRecord) >= 40
     assert len([st for st in sent if st.startswith("SELECT purchase_orders.")]) == 1

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 from faultkit import gateway_env, in_process_runtime, make_855
-from sqlalchemy import event, select
+from sqlalchemy import select
+from support import opening, statements_sent
 
 from gateway.intake.receive import receive
 from gateway.processing.acks import send_all
@@ -25,15 +26,8 @@ def rt(tmp_path, database_url, redis_url, erp, monkeypatch):
 @pytest.fixture
 def statements(rt):
     """The SQL statements this process sends while the test runs (after the fixture)."""
-    sent: list[str] = []
-    engine = engine_for(rt.settings.database_url)
-
-    def record(_conn, _cursor, statement, *_args) -> None:
-        sent.append(" ".join(statement.split()[:3]))
-
-    event.listen(engine, "before_cursor_execute", record)
-    yield sent
-    event.remove(engine, "before_cursor_execute", record)
+    with statements_sent(engine_for(rt.settings.database_url), opening) as sent:
+        yield sent
 
 
 def processed_855(rt) -> tuple[str, list[int]]:

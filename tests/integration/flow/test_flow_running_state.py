@@ -9,15 +9,14 @@ from __future__ import annotations
 import copy
 import json
 import re
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
-from support import REPO
+from support import REPO, statement_shape, statements_sent
 
 from gateway.events.compensation import voided_event
 from gateway.flow.match import shipments
@@ -194,27 +193,6 @@ def test_a_shipped_quantity_that_is_no_number_stops_the_match_as_before(rt):
         _record(rt, _invoice("inv-1"), T0)
 
 
-@contextmanager
-def _statements(s):
-    """The statements ``s`` sends inside the block, whitespace folded."""
-    sent: list[str] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
-        sent.append(" ".join(statement.split()))
-
-    engine = s.get_bind().engine
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
-
-
-def _shape(statement: str) -> str:
-    table = re.search(r"\b(?:FROM|INTO|UPDATE)\s+\"?(\w+)", statement, re.I)
-    return f"{statement.split()[0].upper()} {table.group(1) if table else ''}".strip()
-
-
 def _next_pair(rt, k: int) -> list[str]:
     """The statements recording the k-th ASN and the k-th invoice of the PO send, each
     with the commit that writes the flow's row."""
@@ -226,7 +204,7 @@ def _next_pair(rt, k: int) -> list[str]:
                            received_at=T0 + timedelta(hours=k))
             s.add(doc)
             s.flush()
-            with _statements(s) as step:
+            with statements_sent(s.get_bind().engine) as step:
                 record_flow(rt, s, doc, body)
                 s.commit()
             sent += step
@@ -246,10 +224,10 @@ def test_recording_one_more_step_costs_the_same_whatever_the_flow_holds(rt):
     for k in range(4, 60):
         _next_pair(rt, k)
     late = _next_pair(rt, 60)
-    assert [_shape(st) for st in late] == [_shape(st) for st in early]
+    assert [statement_shape(st) for st in late] == [statement_shape(st) for st in early]
     reads = [st for st in late if st.upper().startswith("SELECT") and re.search(r"po_flow_steps|po_line_quantities", st)]
     assert all(re.search(r"po_line_quantities\.event_id = |po_flow_steps\.id IN", st) for st in reads), reads
-    assert [_shape(st) for st in late].count("UPDATE po_flows") == 2  # one per transaction: the running state with the rest
+    assert [statement_shape(st) for st in late].count("UPDATE po_flows") == 2  # one per transaction: the running state with the rest
     with rt.session() as s:
         flow = flow_for(s, "demo", PO_NUMBER)
         assert flow.facts["count"] == {"order": 1, "order_ack": 1, "ship_notice": 60, "invoice": 60}
@@ -262,12 +240,12 @@ def test_a_transaction_recording_many_steps_of_a_po_writes_its_flow_once(rt):
     transaction on each later read or update of it), and what is written is the
     aggregate of the steps all the same."""
     _record(rt, _order("po-1", ["100", "50", "25"]), T0)
-    with rt.session() as s, _statements(s) as sent:
+    with rt.session() as s, statements_sent(s.get_bind().engine) as sent:
         for k in range(1, 11):
             _record_in(rt, s, _asn(f"asn-{k}", ["10", "2.5"]), T0 + timedelta(hours=k))
             _record_in(rt, s, _invoice(f"inv-{k}"), T0 + timedelta(hours=k))
         s.commit()
-    shapes = [_shape(st) for st in sent]
+    shapes = [statement_shape(st) for st in sent]
     assert shapes.count("UPDATE po_flows") == 1 and shapes.count("SELECT po_flows") == 1
     running, aggregated = _both(rt)
     assert running == aggregated and running["count"]["invoice"] == 10

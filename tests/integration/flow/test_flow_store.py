@@ -5,13 +5,12 @@ transaction is still open waits for it, and is matched against it."""
 from __future__ import annotations
 
 import json
-import re
 import threading
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 
 import pytest
-from sqlalchemy import event, func, select, text
-from support import REPO
+from sqlalchemy import func, select, text
+from support import REPO, statement_shape, statements_sent
 
 from gateway.flow.models import PurchaseOrderFlow
 from gateway.flow.record import _new_flow, flow_for, record_flow
@@ -107,23 +106,6 @@ def test_a_po_the_supplier_rejected_owes_no_asn(rt):
         assert [o["step"] for o in open_steps(rt, s, "demo", utcnow())] == ["functional_ack"]
 
 
-@contextmanager
-def _statements(s):
-    """The statements ``s`` sends inside the block, each as its verb and first table."""
-    sent: list[str] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
-        table = re.search(r"\b(?:FROM|INTO|UPDATE)\s+\"?(\w+)", statement, re.I)
-        sent.append(f"{statement.split()[0].upper()} {table.group(1) if table else ''}".strip())
-
-    engine = s.get_bind().engine
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
-
-
 def test_a_step_of_a_po_costs_a_few_statements(rt):
     """The flow is on the hot path of every 855, 856 and 810 (issue #14): a known flow is
     locked and read with its alerts and running facts in one statement, the step inserted
@@ -141,13 +123,13 @@ def test_a_step_of_a_po_costs_a_few_statements(rt):
         record_flow(rt, s, s.get(Document, "doc-850"), order)
     with rt.session() as s:
         doc = s.get(Document, "doc-855")
-        with _statements(s) as known:
+        with statements_sent(s.get_bind().engine, statement_shape) as known:
             record_flow(rt, s, doc, ack)
         s.flush()  # nothing of the flow's own row: it is written once, at commit
-        with _statements(s) as replay:  # the flow is this transaction's already: no second read
+        with statements_sent(s.get_bind().engine, statement_shape) as replay:  # the flow is this transaction's already: no second read
             assert record_flow(rt, s, doc, ack) == []
         doc = s.get(Document, "doc-855b")
-        with _statements(s) as new:
+        with statements_sent(s.get_bind().engine, statement_shape) as new:
             record_flow(rt, s, doc, other)
     assert known == ["SELECT po_flows", "INSERT po_flow_steps"]
     assert replay == ["INSERT po_flow_steps"]  # nothing inserted: ON CONFLICT DO NOTHING
