@@ -78,13 +78,13 @@ RECORDED_UNKNOWN = Recorded(events=True, acks=True)
 
 
 @dataclass(frozen=True)
-class Claimed:
+class ClaimedDocument:
     document: Document  # detached, as the claim returned it
     recorded: Recorded
     onboarding_generation: int | None  # read by the claim too: see gateway.onboarding.directory.refresh
 
 
-def claim(rt: Runtime, document_id: str) -> Claimed | None:
+def claim(rt: Runtime, document_id: str) -> ClaimedDocument | None:
     """Take the document for this worker, for as long as its job may run (a big file
     must not look abandoned to the sweeper while it is still being read). Committed on
     its own, so a crash counts as an attempt; returns the row as claimed (detached), which
@@ -115,7 +115,7 @@ def claim(rt: Runtime, document_id: str) -> Claimed | None:
             connection.execute(update(_documents).where(_documents.c.id == document_id)
                                .values(lease_until=doc.lease_until))
     make_transient_to_detached(doc)  # as if loaded: the processing session takes it on as it is
-    return Claimed(doc, recorded, row.onboarding_generation)
+    return ClaimedDocument(doc, recorded, row.onboarding_generation)
 
 
 Dispatch = Callable[[Runtime, list[tuple[str, str]], list[int]], None]
