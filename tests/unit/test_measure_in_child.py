@@ -3,6 +3,7 @@ had a higher peak, which the process-wide ``ru_maxrss`` the memory checks used c
 
 from __future__ import annotations
 
+import gc
 import logging
 import resource
 
@@ -43,3 +44,10 @@ def test_a_small_call_measures_small_and_its_logs_come_back():
 def test_a_failure_in_the_child_is_reported_with_its_traceback():
     with pytest.raises(AssertionError, match="ZeroDivisionError"):
         measure_in_child(lambda: 1 / 0)
+
+
+def test_the_child_does_not_collect_what_it_inherited():
+    """The test process's own heap is no part of the measured call: frozen before the fork."""
+    run = measure_in_child(lambda: gc.get_freeze_count())
+    assert run.value > 0
+    assert gc.get_freeze_count() == 0  # and back in reach of the collector here
